@@ -1,0 +1,107 @@
+"""numpy frames and camera models -> ROS messages, without per-element Python work.
+
+cv_bridge is not installable from PyPI (the `cv-bridge` wheel there is a ROS 1
+port that breaks on NumPy 2), so this module does its job: the encodings,
+`step` and `is_bigendian` are exactly what cv_bridge.cv2_to_imgmsg produces.
+It differs in one place: cv_bridge copies the frame twice (`tobytes()` then
+`frombytes`); we copy it once, straight from the array's buffer.
+"""
+from __future__ import annotations
+
+import array
+import sys
+
+import numpy as np
+from builtin_interfaces.msg import Time
+from geometry_msgs.msg import Quaternion, Transform, TransformStamped, Vector3
+from sensor_msgs.msg import CameraInfo, Image, RegionOfInterest
+from std_msgs.msg import Header
+from stereo_msgs.msg import DisparityImage
+
+from .camera_model import CameraModel
+
+# (dtype, channels) -> encoding, as sensor_msgs/image_encodings names them.
+_ENCODINGS = {
+    (np.dtype(np.uint8), 1): "mono8",
+    (np.dtype(np.uint8), 3): "bgr8",
+    (np.dtype(np.uint16), 1): "16UC1",
+    (np.dtype(np.float32), 1): "32FC1",
+}
+# REP-103: rotation from a camera body frame (x forward, y left, z up) to its
+# optical frame (z forward, x right, y down), as a quaternion x, y, z, w.
+OPTICAL_ROTATION = (-0.5, 0.5, -0.5, 0.5)
+
+
+def stamp(seconds: float) -> Time:
+    sec = int(seconds // 1)
+    return Time(sec=sec, nanosec=int(round((seconds - sec) * 1e9)) % 1_000_000_000)
+
+
+def header(frame_id: str, seconds: float) -> Header:
+    return Header(stamp=stamp(seconds), frame_id=frame_id)
+
+
+def encoding_of(frame: np.ndarray) -> str:
+    channels = 1 if frame.ndim == 2 else frame.shape[2]
+    try:
+        return _ENCODINGS[(frame.dtype, channels)]
+    except KeyError:
+        raise ValueError(f"no image encoding for {frame.dtype} with {channels} channels") from None
+
+
+def image_msg(frame: np.ndarray, hdr: Header, encoding: str | None = None) -> Image:
+    """An Image holding a copy of `frame` (rows contiguous, so step = width * pixel size)."""
+    frame = np.ascontiguousarray(frame)
+    data = array.array("B")
+    data.frombytes(frame.data.cast("B"))
+    msg = Image(header=hdr, height=frame.shape[0], width=frame.shape[1],
+                encoding=encoding or encoding_of(frame),
+                is_bigendian=int(sys.byteorder == "big" and frame.dtype.itemsize > 1),
+                step=frame.strides[0])
+    msg.data = data
+    return msg
+
+
+def camera_info_msg(model: CameraModel, hdr: Header, tx: float = 0.0) -> CameraInfo:
+    """CameraInfo of a rectified stream: no distortion, R = I, P = [K | (tx, 0, 0)].
+
+    `tx` is -fx * baseline for the right camera of a stereo pair (ROS convention), else 0.
+    """
+    k = model.K
+    p = np.zeros((3, 4))
+    p[:, :3] = k
+    p[0, 3] = tx
+    return CameraInfo(header=hdr, height=model.height, width=model.width, distortion_model="plumb_bob",
+                      d=[0.0] * 5, k=k.ravel().tolist(), r=np.eye(3).ravel().tolist(), p=p.ravel().tolist(),
+                      roi=RegionOfInterest())
+
+
+def disparity_msg(disparity: np.ndarray, hdr: Header, f: float, baseline: float,
+                  min_disparity: float, max_disparity: float, delta_d: float) -> DisparityImage:
+    """stereo_msgs/DisparityImage from a float32 disparity map in pixels (0 = invalid)."""
+    height, width = disparity.shape
+    return DisparityImage(header=hdr, image=image_msg(disparity.astype(np.float32, copy=False), hdr),
+                          f=float(f), t=float(baseline),
+                          valid_window=RegionOfInterest(x_offset=0, y_offset=0, height=height, width=width),
+                          min_disparity=float(min_disparity), max_disparity=float(max_disparity),
+                          delta_d=float(delta_d))
+
+
+def transform(parent: str, child: str, xyz, quat_xyzw, seconds: float = 0.0) -> TransformStamped:
+    q = quat_xyzw
+    return TransformStamped(header=header(parent, seconds), child_frame_id=child, transform=Transform(
+        translation=Vector3(x=float(xyz[0]), y=float(xyz[1]), z=float(xyz[2])),
+        rotation=Quaternion(x=float(q[0]), y=float(q[1]), z=float(q[2]), w=float(q[3]))))
+
+
+def rig_to_body(position_rig) -> tuple[float, float, float]:
+    """A position in the rig optical frame (x right, y down, z fwd) in REP-103 axes (x fwd, y left, z up)."""
+    x, y, z = position_rig
+    return (z, -x, -y)
+
+
+def camera_transforms(base_frame: str, body_frame: str, optical_frame: str, model: CameraModel,
+                      seconds: float) -> list[TransformStamped]:
+    """base -> camera body frame (at the camera centre) -> optical frame."""
+    return [transform(base_frame, body_frame, rig_to_body(model.position), (0.0, 0.0, 0.0, 1.0), seconds),
+            transform(body_frame, optical_frame, (0.0, 0.0, 0.0), OPTICAL_ROTATION, seconds)]

@@ -1,0 +1,233 @@
+"""The pipeline spec: every node parameter, its default and rules, parsed once into frozen dataclasses.
+
+ROS-free: `parse_spec` takes a flat mapping of parameter name -> value (what the
+node's parameters hold) and returns a `PipelineSpec` or raises `ConfigError`
+naming each offending parameter and what it allows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from .sensors import MONO_RESOLUTIONS, RGB_RESOLUTIONS
+
+CAMERA_STREAMS = ("rgb", "left", "right")
+STREAMS = CAMERA_STREAMS + ("stereo",)
+DEVICE_TYPES = ("auto", "oak", "sim")
+RELIABILITIES = ("reliable", "best_effort")
+MEDIAN_FILTERS = ("off", "3x3", "5x5", "7x7")
+DEPTH_ALIGNMENTS = ("right", "rgb")
+DEPTH_ENCODINGS = ("16UC1", "32FC1")
+
+
+class ConfigError(ValueError):
+    """One or more parameters are invalid; `problems` maps parameter name -> what is wrong."""
+
+    def __init__(self, problems: dict[str, str]):
+        self.problems = problems
+        super().__init__("; ".join(f"{name}: {why}" for name, why in problems.items()))
+
+
+@dataclass(frozen=True)
+class Param:
+    default: Any
+    description: str
+    choices: tuple = ()
+    runtime: bool = False          # applies live; otherwise read-only while configured
+    min: float | None = None
+    max: float | None = None
+
+
+def _stream_params(stream: str, resolution: str | None, resolutions: dict | None) -> dict[str, Param]:
+    p = {
+        f"{stream}.enabled": Param(True, f"Publish the {stream} stream."),
+        f"{stream}.max_fps": Param(0.0, "Publish at most this rate (Hz); 0 = every frame.",
+                                   runtime=True, min=0.0),
+        f"{stream}.qos.reliability": Param("reliable", "Publisher QoS reliability.", RELIABILITIES),
+        f"{stream}.qos.depth": Param(10, "Publisher QoS history depth.", min=1, max=1000),
+    }
+    if resolution is not None:
+        p[f"{stream}.resolution"] = Param(resolution, "Sensor output resolution.", tuple(resolutions))
+        p[f"{stream}.fps"] = Param(30.0, "Sensor frame rate (Hz).", min=0.0)
+        p[f"{stream}.frame_id"] = Param(
+            "", "Optical frame id of the images; empty = <tf_prefix>_<stream>_camera_optical_frame.")
+    return p
+
+
+PARAMETERS: dict[str, Param] = {
+    "autostart": Param(False, "Configure and activate at start-up."),
+    "device.type": Param("auto", "Device backend: auto (first OAK found), oak, or sim (simulated OAK-D).",
+                         DEVICE_TYPES),
+    "device.id": Param("", "OAK to open: MXID/serial or IP address; empty = first found."),
+    "device.usb2_mode": Param(False, "Force USB2 link speed (longer cables)."),
+    "tf_prefix": Param("", "Prefix of TF frame names; empty = the node's name."),
+    "base_frame": Param("", "Parent frame of the camera frames; empty = <tf_prefix>_base_frame."),
+    **_stream_params("rgb", "1080p", RGB_RESOLUTIONS),
+    **_stream_params("left", "400p", MONO_RESOLUTIONS),
+    **_stream_params("right", "400p", MONO_RESOLUTIONS),
+    **_stream_params("stereo", None, None),
+    "stereo.confidence_threshold": Param(
+        200, "Disparity confidence threshold 0..255; lower rejects more pixels.", runtime=True, min=0, max=255),
+    "stereo.median_filter": Param("5x5", "Median filter on disparity.", MEDIAN_FILTERS),
+    "stereo.lr_check": Param(True, "Left-right consistency check."),
+    "stereo.extended_disparity": Param(False, "Search 192 instead of 96 disparities (closer minimum depth)."),
+    "stereo.subpixel": Param(True, "Subpixel disparity (1/16 px) instead of whole pixels."),
+    "stereo.depth_limit_m": Param(0.0, "Depth beyond this (m) is published as no data; 0 = no limit.",
+                                  runtime=True, min=0.0),
+    "stereo.align": Param("right", "Camera the depth map is aligned to.", DEPTH_ALIGNMENTS),
+    "stereo.depth_encoding": Param("16UC1", "16UC1 = millimetres (0 = no data), 32FC1 = metres (NaN = no data).",
+                                   DEPTH_ENCODINGS),
+    "sim.seed": Param(0, "Seed of the simulated scene (sim device only).", min=0),
+    "sim.motion_speed": Param(1.0, "Speed factor of the simulated objects; 0 = static scene.", min=0.0),
+}
+
+
+@dataclass(frozen=True)
+class QoSSpec:
+    reliability: str
+    depth: int
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    name: str
+    enabled: bool
+    max_fps: float
+    qos: QoSSpec
+    # Camera streams only (None for stereo):
+    resolution: str | None = None
+    width: int = 0
+    height: int = 0
+    fps: float = 0.0
+    frame_id: str = ""
+
+
+@dataclass(frozen=True)
+class StereoSpec:
+    confidence_threshold: int
+    median_filter: str
+    lr_check: bool
+    extended_disparity: bool
+    subpixel: bool
+    depth_limit_m: float
+    align: str
+    depth_encoding: str
+
+
+@dataclass(frozen=True)
+class DeviceSpec:
+    type: str
+    id: str
+    usb2_mode: bool
+
+
+@dataclass(frozen=True)
+class SimSpec:
+    seed: int
+    motion_speed: float
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    device: DeviceSpec
+    tf_prefix: str
+    base_frame: str
+    streams: dict[str, StreamSpec]
+    stereo: StereoSpec
+    sim: SimSpec
+
+    def enabled(self, stream: str) -> bool:
+        return self.streams[stream].enabled
+
+    def body_frame(self, camera: str) -> str:
+        return f"{self.tf_prefix}_{camera}_camera_frame"
+
+    def optical_frame(self, stream: str) -> str:
+        """Frame id of a stream's images; depth is in the frame of the camera it is aligned to."""
+        camera = self.stereo.align if stream == "stereo" else stream
+        return self.streams[camera].frame_id or f"{self.tf_prefix}_{camera}_camera_optical_frame"
+
+    @property
+    def capture_fps(self) -> float:
+        """Rate of the device's fastest enabled sensor."""
+        return max((s.fps for s in self.streams.values() if s.enabled and s.fps), default=0.0)
+
+
+_KIND_NAMES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+
+
+def check_value(name: str, value: Any) -> str | None:
+    """Why `value` is not allowed for parameter `name`, or None if it is."""
+    rule = PARAMETERS[name]
+    kind = type(rule.default)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if type(value) is not kind:
+        return f"must be {_KIND_NAMES[kind]}, got {_KIND_NAMES.get(type(value), type(value).__name__)} {value!r}"
+    if rule.choices and value not in rule.choices:
+        return f"{value!r} is not one of {', '.join(rule.choices)}"
+    if rule.min is not None and value < rule.min:
+        return f"{value} is below the minimum {rule.min}"
+    if rule.max is not None and value > rule.max:
+        return f"{value} is above the maximum {rule.max}"
+    return None
+
+
+def parse_spec(values: Mapping[str, Any], node_name: str = "oak") -> PipelineSpec:
+    """Validate every parameter and build the spec; raises ConfigError listing all problems."""
+    problems: dict[str, str] = {}
+    for name in values:
+        if name not in PARAMETERS:
+            head = name.split(".")[0]
+            if "." in name and head not in STREAMS + ("device", "sim"):
+                problems[name] = f"unknown stream {head!r}; streams are {', '.join(STREAMS)}"
+            else:
+                problems[name] = "unknown parameter"
+    v: dict[str, Any] = {}
+    for name, rule in PARAMETERS.items():
+        value = values.get(name, rule.default)
+        why = check_value(name, value)
+        if why:
+            problems[name] = why
+        v[name] = float(value) if isinstance(rule.default, float) and not isinstance(value, bool) \
+            and isinstance(value, (int, float)) else value
+    if problems:
+        raise ConfigError(problems)
+
+    streams = {}
+    for s in STREAMS:
+        qos = QoSSpec(v[f"{s}.qos.reliability"], v[f"{s}.qos.depth"])
+        if s == "stereo":
+            streams[s] = StreamSpec(s, v[f"{s}.enabled"], v[f"{s}.max_fps"], qos)
+            continue
+        table = RGB_RESOLUTIONS if s == "rgb" else MONO_RESOLUTIONS
+        width, height = table[v[f"{s}.resolution"]]
+        streams[s] = StreamSpec(s, v[f"{s}.enabled"], v[f"{s}.max_fps"], qos, v[f"{s}.resolution"],
+                                width, height, v[f"{s}.fps"], v[f"{s}.frame_id"])
+        if streams[s].enabled and streams[s].fps <= 0:
+            problems[f"{s}.fps"] = f"must be > 0, got {streams[s].fps}"
+
+    if v["stereo.enabled"]:
+        for mono in ("left", "right"):
+            if not v[f"{mono}.enabled"]:
+                problems["stereo.enabled"] = "depth needs both mono streams: set left.enabled and right.enabled"
+        if v["left.resolution"] != v["right.resolution"]:
+            problems["right.resolution"] = "must equal left.resolution when stereo is enabled"
+        if v["left.fps"] != v["right.fps"]:
+            problems["right.fps"] = "must equal left.fps when stereo is enabled (the mono pair is synchronised)"
+        if v["stereo.subpixel"] and v["stereo.median_filter"] == "7x7":
+            problems["stereo.median_filter"] = "7x7 is not available with stereo.subpixel; use off, 3x3 or 5x5"
+    if problems:
+        raise ConfigError(problems)
+
+    tf_prefix = v["tf_prefix"] or node_name
+    return PipelineSpec(
+        device=DeviceSpec(v["device.type"], v["device.id"], v["device.usb2_mode"]),
+        tf_prefix=tf_prefix,
+        base_frame=v["base_frame"] or f"{tf_prefix}_base_frame",
+        streams=streams,
+        stereo=StereoSpec(v["stereo.confidence_threshold"], v["stereo.median_filter"], v["stereo.lr_check"],
+                          v["stereo.extended_disparity"], v["stereo.subpixel"], v["stereo.depth_limit_m"],
+                          v["stereo.align"], v["stereo.depth_encoding"]),
+        sim=SimSpec(v["sim.seed"], v["sim.motion_speed"]),
+    )

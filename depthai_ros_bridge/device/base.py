@@ -1,0 +1,70 @@
+"""The device seam: what the node needs from an OAK, real or simulated.
+
+Both backends emit DepthAI's own message objects (`dai.ImgFrame`, later
+`dai.ImgDetections` ...), so one set of converters serves both and the
+simulator exercises the real device's downstream code.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+import depthai as dai
+
+from ..core.camera_model import CameraModel
+
+
+class DeviceError(RuntimeError):
+    """The device could not be opened, or failed while running."""
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    kind: str   # backend name: "sim" | "oak"
+    id: str     # MXID / serial / IP
+    name: str   # product name
+
+
+@dataclass(frozen=True)
+class StereoGeometry:
+    """What turns the device's raw disparity into pixels and metres."""
+
+    focal_px: float          # of the camera depth is aligned to, at the depth resolution
+    baseline_m: float
+    max_disparity: float     # largest disparity searched, pixels
+    disparity_scale: int     # raw disparity units per pixel (1, or 16 with subpixel)
+
+
+@dataclass
+class FrameSet:
+    """Frames captured at one instant: they share `seq` and `timestamp`.
+
+    `frames` keys: "rgb", "left", "right", "depth" (RAW16, mm) and "disparity"
+    (RAW16, pixels x disparity_scale); only those the pipeline produces this tick.
+    """
+
+    seq: int
+    timestamp: float                      # seconds, host steady clock (device clock synced to it)
+    frames: dict[str, dai.ImgFrame] = field(default_factory=dict)
+
+
+FrameCallback = Callable[[FrameSet], None]
+ErrorCallback = Callable[[Exception], None]
+
+
+class Device(Protocol):
+    info: DeviceInfo
+    cameras: dict[str, CameraModel]       # "rgb", "left", "right" at their resolutions; "stereo" = depth's camera
+    stereo: StereoGeometry | None
+
+    def start(self, on_frames: FrameCallback, on_error: ErrorCallback) -> None:
+        """Start streaming; callbacks run on the device's own thread."""
+
+    def set_confidence_threshold(self, value: int) -> None:
+        """Apply the disparity confidence threshold live."""
+
+    def status(self) -> dict[str, str]:
+        """Health values for /diagnostics (temperatures, loads); labelled if simulated."""
+
+    def close(self) -> None:
+        """Stop streaming and release the device. Idempotent."""
