@@ -1,0 +1,51 @@
+"""`python -m depthai_ros_bridge [--ros-args ...]`: run the camera node.
+
+With RUN_SECONDS set, it runs that long, then prints each topic's rate as a
+subscriber in this process received it over DDS, and exits.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import rclpy
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+
+from .node import CameraNode
+from .topic_rates import TopicRateMonitor
+
+
+def main(args: list[str] | None = None) -> int:
+    rclpy.init(args=args if args is not None else sys.argv)
+    node = CameraNode()
+    executor = MultiThreadedExecutor()
+    executor.add_node(node)
+    run_seconds = float(os.environ.get("RUN_SECONDS", "0") or 0)
+    monitor = None
+    if run_seconds:
+        monitor = TopicRateMonitor(node.get_fully_qualified_name())
+        executor.add_node(monitor)
+    try:
+        if node.get_parameter("autostart").value:
+            node.trigger_configure()
+            node.trigger_activate()
+        deadline = time.monotonic() + run_seconds if run_seconds else None
+        while rclpy.ok() and (deadline is None or time.monotonic() < deadline):
+            executor.spin_once(timeout_sec=0.1)
+        if monitor is not None:
+            print(monitor.report(), flush=True)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.trigger_shutdown() if node.device is not None else None
+        executor.shutdown()
+        node.destroy_node()
+        if monitor is not None:
+            monitor.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""/diagnostics: the device's health and each stream's measured rate."""
+from __future__ import annotations
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+
+from .core.spec import PipelineSpec
+
+OK, WARN, ERROR = DiagnosticStatus.OK, DiagnosticStatus.WARN, DiagnosticStatus.ERROR
+# A stream below this share of its expected rate is reported as WARN.
+RATE_TOLERANCE = 0.8
+
+
+def _kv(values: dict) -> list[KeyValue]:
+    return [KeyValue(key=str(k), value=str(v)) for k, v in values.items()]
+
+
+def diagnostics_msg(node_name: str, state: str, spec: PipelineSpec | None, device, outputs,
+                    failure: Exception | None, now: float) -> DiagnosticArray:
+    device_values = {"state": state}
+    level, message = OK, state
+    if failure is not None:
+        level, message = ERROR, f"device failed: {failure}"
+    hardware_id = ""
+    if device is not None:
+        hardware_id = device.info.id
+        device_values.update({"device type": device.info.kind, "device id": device.info.id,
+                              "product": device.info.name, **device.status()})
+    statuses = [DiagnosticStatus(level=level, name=f"{node_name}: device", message=message,
+                                 hardware_id=hardware_id, values=_kv(device_values))]
+    if spec is None or outputs is None:
+        return DiagnosticArray(status=statuses)
+    for name, stream in spec.streams.items():
+        if not stream.enabled:
+            continue
+        expected = spec.streams["right" if name == "stereo" else name].fps
+        if stream.max_fps:
+            expected = min(expected, stream.max_fps)
+        received = outputs.received[name].rate(now)
+        values = {"device rate (Hz)": f"{received:.1f}", "expected rate (Hz)": f"{expected:.1f}",
+                  "frames received": outputs.received[name].count}
+        values.update({f"{topic} (Hz)": f"{meter.rate(now):.1f}" for topic, meter in outputs.published.items()
+                       if topic.startswith(f"~/{name}/")})
+        slow = state == "active" and received < RATE_TOLERANCE * expected
+        statuses.append(DiagnosticStatus(
+            level=WARN if slow else OK, name=f"{node_name}: {name}", hardware_id=hardware_id,
+            message=f"{received:.1f} Hz of {expected:.1f} Hz" + (" (slow)" if slow else ""), values=_kv(values)))
+    return DiagnosticArray(status=statuses)

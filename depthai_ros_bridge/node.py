@@ -1,0 +1,156 @@
+"""The lifecycle camera node: parameters -> pipeline spec -> device -> topics."""
+from __future__ import annotations
+
+import time
+
+from rcl_interfaces.msg import SetParametersResult
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from diagnostic_msgs.msg import DiagnosticArray
+
+from .core.spec import PARAMETERS, ConfigError, PipelineSpec, check_value, parse_spec
+from .device import Device, DeviceError, open_device
+from .diagnostics import diagnostics_msg
+from .params import REBUILD_NOTE, current_values, declare_all
+from .publishing import Outputs
+
+SUCCESS, FAILURE, ERROR = (TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE,
+                           TransitionCallbackReturn.ERROR)
+
+
+class CameraNode(LifecycleNode):
+    def __init__(self, node_name: str = "oak", **kwargs):
+        super().__init__(node_name, **kwargs)
+        declare_all(self)
+        self.spec: PipelineSpec | None = None
+        self.device: Device | None = None
+        self.outputs: Outputs | None = None
+        self._active = False
+        self._state_label = "unconfigured"
+        self._failure: Exception | None = None
+        self._diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self._diagnostics_timer = self.create_timer(1.0, self._publish_diagnostics)
+        # Device threads report failures; the transition itself must run on the executor.
+        self._failure_signal = self.create_guard_condition(self._handle_failure)
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        try:
+            spec = parse_spec(current_values(self), self.get_name())
+        except ConfigError as e:
+            self.get_logger().error(f"configure failed: invalid parameters: {e}")
+            return FAILURE
+        try:
+            device = open_device(spec)
+        except DeviceError as e:
+            self.get_logger().error(f"configure failed: {e}")
+            return FAILURE
+        except Exception as e:  # noqa: BLE001 - rclpy would swallow it without a trace
+            self.get_logger().error(f"configure failed opening the {spec.device.type} device: {e!r}")
+            return FAILURE
+        self.spec, self.device, self._failure = spec, device, None
+        try:
+            clock_offset = self.get_clock().now().nanoseconds * 1e-9 - time.monotonic()
+            self.outputs = Outputs(self, spec, device, clock_offset)
+            device.start(self._on_frames, self.device_failed)
+        except Exception as e:  # noqa: BLE001
+            self.get_logger().error(f"configure failed starting the device: {e!r}")
+            self._release()
+            return FAILURE
+        self._state_label = "inactive"
+        self.get_logger().info(f"configured {device.info.kind} device {device.info.id} ({device.info.name}); "
+                               f"topics: {', '.join(self.outputs.topics)}")
+        return SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        try:
+            result = super().on_activate(state)
+            self.outputs.publish_static_tf()
+        except Exception as e:  # noqa: BLE001
+            self.get_logger().error(f"activate failed: {e!r}")
+            return FAILURE
+        self._active, self._state_label = True, "active"
+        return result
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._active, self._state_label = False, "inactive"
+        result = super().on_deactivate(state)
+        return ERROR if self._failure else result
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release()
+        return SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release()
+        self._state_label = "finalized"
+        return SUCCESS
+
+    def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self.get_logger().error(f"error processing ({self._failure!r}); device released, node unconfigured")
+        self._release()
+        return SUCCESS
+
+    def _release(self) -> None:
+        self._active, self._state_label = False, "unconfigured"
+        if self.device is not None:
+            try:
+                self.device.close()   # joins the device threads: nothing publishes after this
+            except Exception as e:  # noqa: BLE001
+                self.get_logger().warn(f"closing the device: {e!r}")
+        if self.outputs is not None:
+            self.outputs.destroy()
+        self.device = self.outputs = self.spec = None
+
+    # -- device ----------------------------------------------------------------------------
+    def _on_frames(self, frames) -> None:
+        if not self._active:
+            return
+        try:
+            self.outputs.publish(frames)
+        except Exception as e:  # noqa: BLE001 - one bad frame must not stop the stream
+            self.get_logger().error(f"publishing frame {frames.seq}: {e!r}", throttle_duration_sec=5.0)
+
+    def device_failed(self, error: Exception) -> None:
+        """Called by a device (from its thread) when it stops working."""
+        self.get_logger().error(f"device failure: {error}")
+        self._failure = error
+        self._failure_signal.trigger()
+
+    def _handle_failure(self) -> None:
+        if self._active:
+            self.trigger_deactivate()   # on_deactivate returns ERROR -> on_error -> unconfigured
+        elif self.device is not None:
+            self.trigger_cleanup()
+
+    # -- parameters ------------------------------------------------------------------------
+    def _on_set_parameters(self, params) -> SetParametersResult:
+        for p in params:
+            if p.name not in PARAMETERS:
+                continue
+            why = check_value(p.name, p.value)
+            if why:
+                return SetParametersResult(successful=False, reason=f"{p.name}: {why}")
+            if self.device is not None and not PARAMETERS[p.name].runtime:
+                return SetParametersResult(successful=False, reason=f"{p.name}: {REBUILD_NOTE}")
+        for p in params:
+            self._apply_live(p.name, p.value)
+        return SetParametersResult(successful=True)
+
+    def _apply_live(self, name: str, value) -> None:
+        if self.device is None:
+            return
+        stream, _, key = name.partition(".")
+        if key == "max_fps":
+            self.outputs.limiters[stream].max_fps = float(value)
+        elif name == "stereo.depth_limit_m":
+            self.outputs.depth_limit_m = float(value)
+        elif name == "stereo.confidence_threshold":
+            self.device.set_confidence_threshold(int(value))
+
+    # -- diagnostics -----------------------------------------------------------------------
+    def _publish_diagnostics(self) -> None:
+        msg = diagnostics_msg(self.get_name(), self._state_label, self.spec, self.device, self.outputs,
+                              self._failure, time.monotonic())
+        msg.header.stamp = self.get_clock().now().to_msg()
+        self._diagnostics.publish(msg)

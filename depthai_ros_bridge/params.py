@@ -1,0 +1,47 @@
+"""Declaring the spec's parameters on a node, and reading them back."""
+from __future__ import annotations
+
+from typing import Any
+
+from rcl_interfaces.msg import ParameterDescriptor, ParameterType
+from rclpy.node import Node
+
+from .core.spec import PARAMETERS, Param
+
+_TYPES = {bool: ParameterType.PARAMETER_BOOL, int: ParameterType.PARAMETER_INTEGER,
+          float: ParameterType.PARAMETER_DOUBLE, str: ParameterType.PARAMETER_STRING}
+REBUILD_NOTE = "Read-only while configured: change it in the unconfigured state (cleanup, set, configure)."
+
+
+def descriptor(name: str, rule: Param) -> ParameterDescriptor:
+    constraints = [REBUILD_NOTE if not rule.runtime else "Applies live."]
+    if rule.choices:
+        constraints.append("One of: " + ", ".join(rule.choices) + ".")
+    if rule.min is not None or rule.max is not None:
+        constraints.append(f"Range: [{rule.min if rule.min is not None else '-inf'}, "
+                           f"{rule.max if rule.max is not None else 'inf'}].")
+    # Dynamic typing: a wrong type must reach our validation, which names the parameter and
+    # fails configure, instead of rclpy raising while the node is being constructed.
+    return ParameterDescriptor(name=name, type=_TYPES[type(rule.default)], description=rule.description,
+                               additional_constraints=" ".join(constraints), dynamic_typing=True)
+
+
+def declare_all(node: Node) -> None:
+    for name, rule in PARAMETERS.items():
+        node.declare_parameter(name, rule.default, descriptor(name, rule))
+
+
+def unknown_overrides(node: Node) -> list[str]:
+    """Parameters given on the command line or in a params file that the node does not have.
+
+    rclpy ignores those silently; we report them, so a typo ('rbg.fps') is not lost.
+    """
+    # _parameter_overrides is where rclpy keeps the --ros-args overrides; there is no public getter.
+    return [name for name in getattr(node, "_parameter_overrides", {})
+            if name not in PARAMETERS and name != "use_sim_time"]
+
+
+def current_values(node: Node) -> dict[str, Any]:
+    values = {name: node.get_parameter(name).value for name in PARAMETERS}
+    values.update({name: None for name in unknown_overrides(node)})
+    return values

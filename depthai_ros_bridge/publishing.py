@@ -1,0 +1,130 @@
+"""The configured node's outputs: lifecycle publishers per stream, fed with device frame sets."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from rclpy.lifecycle import LifecycleNode
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import CameraInfo, Image
+from stereo_msgs.msg import DisparityImage
+from tf2_msgs.msg import TFMessage
+
+from .core import conversions as conv
+from .core.depth import colorize_disparity
+from .core.frames import frame_array
+from .core.rates import RateLimiter, RateMeter
+from .core.spec import CAMERA_STREAMS, PipelineSpec
+from .device.base import Device, FrameSet
+
+_RELIABILITY = {"reliable": ReliabilityPolicy.RELIABLE, "best_effort": ReliabilityPolicy.BEST_EFFORT}
+
+
+class Outputs:
+    """Publishers of every enabled stream; `publish` runs on the device's thread."""
+
+    def __init__(self, node: LifecycleNode, spec: PipelineSpec, device: Device, clock_offset: float):
+        self._node, self._spec, self._device = node, spec, device
+        self._clock_offset = clock_offset        # ROS time - host steady clock
+        self._pubs: dict[str, object] = {}
+        self.limiters = {s: RateLimiter(spec.streams[s].max_fps) for s in spec.streams}
+        self.received = {s: RateMeter() for s in spec.streams}    # frames from the device
+        self.published = {}                                        # topic -> RateMeter
+        self.depth_limit_m = spec.stereo.depth_limit_m
+        for s in CAMERA_STREAMS:
+            if spec.enabled(s):
+                self._add(s, f"~/{s}/image_raw", Image)
+                self._add(s, f"~/{s}/camera_info", CameraInfo)
+        if spec.enabled("stereo"):
+            self._add("stereo", "~/stereo/image_raw", Image)
+            self._add("stereo", "~/stereo/camera_info", CameraInfo)
+            self._add("stereo", "~/stereo/disparity", DisparityImage)
+            self._add("stereo", "~/stereo/disparity_color", Image)
+        tf_qos = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        self._tf = node.create_lifecycle_publisher(TFMessage, "/tf_static", tf_qos)
+
+    def _add(self, stream: str, topic: str, msg_type) -> None:
+        qos = self._spec.streams[stream].qos
+        profile = QoSProfile(depth=qos.depth, reliability=_RELIABILITY[qos.reliability])
+        self._pubs[topic] = self._node.create_lifecycle_publisher(msg_type, topic, profile)
+        self.published[topic] = RateMeter()
+
+    @property
+    def topics(self) -> list[str]:
+        return list(self._pubs)
+
+    def publish_static_tf(self) -> None:
+        now = time.monotonic() + self._clock_offset
+        transforms = []
+        for camera in CAMERA_STREAMS:
+            transforms += conv.camera_transforms(self._spec.base_frame, self._spec.body_frame(camera),
+                                                 self._spec.optical_frame(camera), self._device.cameras[camera], now)
+        self._tf.publish(TFMessage(transforms=transforms))
+
+    def _wanted(self, topic: str) -> bool:
+        """Convert nothing for a topic that is not published or has no subscriber."""
+        pub = self._pubs.get(topic)
+        return pub is not None and pub.get_subscription_count() > 0
+
+    def _send(self, topic: str, msg) -> None:
+        self._pubs[topic].publish(msg)
+        self.published[topic].tick(time.monotonic())
+
+    def publish(self, frames: FrameSet) -> None:
+        now = time.monotonic()
+        seconds = frames.timestamp + self._clock_offset
+        for camera in CAMERA_STREAMS:
+            frame = frames.frames.get(camera)
+            if frame is None or not self._spec.enabled(camera):
+                continue
+            self.received[camera].tick(now)
+            if self.limiters[camera].allow(frames.timestamp):
+                self._publish_camera(camera, frame_array(frame), seconds)
+        if "depth" in frames.frames and self._spec.enabled("stereo"):
+            self.received["stereo"].tick(now)
+            if self.limiters["stereo"].allow(frames.timestamp):
+                self._publish_stereo(frames, seconds)
+
+    def _publish_camera(self, camera: str, pixels: np.ndarray, seconds: float) -> None:
+        hdr = conv.header(self._spec.optical_frame(camera), seconds)
+        if self._wanted(f"~/{camera}/image_raw"):
+            self._send(f"~/{camera}/image_raw", conv.image_msg(pixels, hdr))
+        if self._wanted(f"~/{camera}/camera_info"):
+            model = self._device.cameras[camera]
+            # ROS stereo convention: the right camera's P carries -fx * baseline.
+            tx = -model.fx * self._device.stereo.baseline_m if camera == "right" and self._device.stereo else 0.0
+            self._send(f"~/{camera}/camera_info", conv.camera_info_msg(model, hdr, tx))
+
+    def _publish_stereo(self, frames: FrameSet, seconds: float) -> None:
+        hdr = conv.header(self._spec.optical_frame("stereo"), seconds)
+        geometry = self._device.stereo
+        if self._wanted("~/stereo/image_raw"):
+            self._send("~/stereo/image_raw", conv.image_msg(self.depth_image(frame_array(frames.frames["depth"])), hdr))
+        if self._wanted("~/stereo/camera_info"):
+            self._send("~/stereo/camera_info", conv.camera_info_msg(self._device.cameras["stereo"], hdr))
+        want_disp, want_color = self._wanted("~/stereo/disparity"), self._wanted("~/stereo/disparity_color")
+        if (want_disp or want_color) and "disparity" in frames.frames:
+            disparity = frame_array(frames.frames["disparity"]).astype(np.float32) / geometry.disparity_scale
+            if want_disp:
+                self._send("~/stereo/disparity", conv.disparity_msg(
+                    disparity, hdr, geometry.focal_px, geometry.baseline_m, 0.0, geometry.max_disparity,
+                    1.0 / geometry.disparity_scale))
+            if want_color:
+                self._send("~/stereo/disparity_color",
+                           conv.image_msg(colorize_disparity(disparity, geometry.max_disparity), hdr))
+
+    def depth_image(self, depth_mm: np.ndarray) -> np.ndarray:
+        """Device depth (uint16 mm, 0 = none) in the configured encoding, with the depth limit applied."""
+        limit_mm = self.depth_limit_m * 1000.0
+        if self._spec.stereo.depth_encoding == "32FC1":
+            metres = depth_mm.astype(np.float32) / 1000.0
+            metres[(depth_mm == 0) | ((depth_mm > limit_mm) if limit_mm else False)] = np.nan
+            return metres
+        if limit_mm:
+            return np.where(depth_mm > limit_mm, np.uint16(0), depth_mm)
+        return depth_mm
+
+    def destroy(self) -> None:
+        for pub in list(self._pubs.values()) + [self._tf]:
+            self._node.destroy_lifecycle_publisher(pub)
+        self._pubs.clear()
