@@ -1,0 +1,143 @@
+"""The simulated OAK-D backend: renders the scene, matches the stereo pair, emits dai.ImgFrames.
+
+Frames leave here as the real device's do (same ImgFrame types, sequence numbers
+and steady-clock timestamps), so everything downstream is the real device's code.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+
+import depthai as dai
+import numpy as np
+
+from ..core.frames import T, make_frame
+from ..core.spec import PipelineSpec
+from ..sim.align import align_depth
+from ..sim.render import Renderer
+from ..sim.rig import oakd_rig
+from ..sim.scene import Scene
+from ..sim.stereo import StereoMatcher, StereoOptions
+from .base import DeviceError, DeviceInfo, ErrorCallback, FrameCallback, FrameSet, StereoGeometry
+
+_SOCKETS = {"rgb": dai.CameraBoardSocket.CAM_A, "left": dai.CameraBoardSocket.CAM_B,
+            "right": dai.CameraBoardSocket.CAM_C}
+
+
+def _due(tick: int, stream_fps: float, capture_fps: float) -> bool:
+    """Whether a stream running at stream_fps has a frame on this tick of the capture clock."""
+    return tick == 0 or math.floor(tick * stream_fps / capture_fps) != math.floor((tick - 1) * stream_fps / capture_fps)
+
+
+class SimDevice:
+    def __init__(self, spec: PipelineSpec):
+        self._spec = spec
+        rgb, mono = spec.streams["rgb"], spec.streams["left"]
+        self.rig = oakd_rig((rgb.width, rgb.height), (mono.width, mono.height))
+        self.scene = Scene(spec.sim.seed, spec.sim.motion_speed)
+        self.renderer = Renderer(self.scene)
+        self.info = DeviceInfo("sim", f"SIM{spec.sim.seed:010d}", "OAK-D (simulated)")
+        self.cameras = {"rgb": self.rig.rgb, "left": self.rig.left, "right": self.rig.right}
+        self.stereo: StereoGeometry | None = None
+        self._matcher: StereoMatcher | None = None
+        if spec.enabled("stereo"):
+            s = spec.stereo
+            try:
+                self._matcher = StereoMatcher(StereoOptions(
+                    confidence_threshold=s.confidence_threshold, median_filter=s.median_filter,
+                    lr_check=s.lr_check, extended_disparity=s.extended_disparity, subpixel=s.subpixel))
+            except ValueError as e:
+                raise DeviceError(f"stereo options: {e}") from e
+            depth_camera = self.rig.right
+            if s.align == "rgb":
+                depth_camera = self.rig.rgb.scaled(mono.width, round(mono.width * rgb.height / rgb.width))
+            self.cameras["stereo"] = depth_camera
+            self.stereo = StereoGeometry(focal_px=self.rig.right.fx,
+                                         baseline_m=float(self.rig.right.position[0] - self.rig.left.position[0]),
+                                         max_disparity=self._matcher.max_disparity,
+                                         disparity_scale=16 if s.subpixel else 1)
+        self.capture_fps = spec.capture_fps
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._busy_s = 0.0       # time spent capturing, for the simulated CPU load
+        self._captured = 0
+        self._started = time.monotonic()
+
+    # -- capture -------------------------------------------------------------------------
+    def scene_time(self, seq: int) -> float:
+        return seq / self.capture_fps
+
+    def capture(self, seq: int, timestamp: float) -> FrameSet:
+        """Everything the device produces at capture tick `seq` (deterministic in seq)."""
+        t, spec = self.scene_time(seq), self._spec
+        frames = FrameSet(seq, timestamp)
+        if spec.enabled("rgb") and _due(seq, spec.streams["rgb"].fps, self.capture_fps):
+            frames.frames["rgb"] = self._frame("rgb", self.renderer.render(self.rig.rgb, t).image, T.BGR888i, frames)
+        mono_due = _due(seq, spec.streams["left"].fps, self.capture_fps)
+        if mono_due and (spec.enabled("left") or spec.enabled("right")):
+            left = self.renderer.render(self.rig.left, t).image
+            right = self.renderer.render(self.rig.right, t).image
+            for name, image in (("left", left), ("right", right)):
+                if spec.enabled(name):
+                    frames.frames[name] = self._frame(name, image, T.GRAY8, frames)
+            if self._matcher is not None:
+                self._add_stereo(frames, left, right)
+        return frames
+
+    def _frame(self, camera: str, pixels: np.ndarray, kind, frames: FrameSet) -> dai.ImgFrame:
+        return make_frame(pixels, kind, frames.seq, frames.timestamp, _SOCKETS[camera])
+
+    def _add_stereo(self, frames: FrameSet, left: np.ndarray, right: np.ndarray) -> None:
+        disparity = self._matcher.compute(left, right)          # px, aligned to the right camera, 0 = invalid
+        geometry = self.stereo
+        with np.errstate(divide="ignore"):
+            depth_m = np.where(disparity > 0, geometry.focal_px * geometry.baseline_m / disparity, 0.0)
+        if self._spec.stereo.align == "rgb":
+            depth_m = align_depth(depth_m, self.rig.right, self.cameras["stereo"])
+        depth_mm = np.clip(np.round(depth_m * 1000.0), 0, 65535).astype(np.uint16)
+        raw_disparity = np.round(disparity * geometry.disparity_scale).astype(np.uint16)
+        frames.frames["depth"] = make_frame(depth_mm, T.RAW16, frames.seq, frames.timestamp,
+                                            dai.CameraBoardSocket.CAM_C)
+        frames.frames["disparity"] = make_frame(raw_disparity, T.RAW16, frames.seq, frames.timestamp,
+                                                dai.CameraBoardSocket.CAM_C)
+
+    # -- streaming -----------------------------------------------------------------------
+    def start(self, on_frames: FrameCallback, on_error: ErrorCallback) -> None:
+        self._stop.clear()
+        self._started, self._busy_s = time.monotonic(), 0.0
+        self._thread = threading.Thread(target=self._run, args=(on_frames, on_error), name="sim-oak", daemon=True)
+        self._thread.start()
+
+    def _run(self, on_frames: FrameCallback, on_error: ErrorCallback) -> None:
+        period = 1.0 / self.capture_fps
+        start, tick = time.monotonic(), 0
+        while not self._stop.wait(max(0.0, start + tick * period - time.monotonic())):
+            began = time.monotonic()
+            try:
+                frames = self.capture(tick, began)
+            except Exception as e:  # noqa: BLE001 - reported to the node, which goes to on_error
+                on_error(DeviceError(f"simulated device failed at frame {tick}: {e!r}"))
+                return
+            self._busy_s += time.monotonic() - began
+            self._captured += 1
+            on_frames(frames)
+            # A late tick is dropped, as a real sensor drops frames the host doesn't take.
+            tick = max(tick + 1, math.floor((time.monotonic() - start) / period))
+
+    def set_confidence_threshold(self, value: int) -> None:
+        if self._matcher is not None:
+            self._matcher.set_confidence_threshold(value)
+
+    def status(self) -> dict[str, str]:
+        elapsed = max(time.monotonic() - self._started, 1e-9)
+        load = 100.0 * self._busy_s / elapsed if self._captured else 0.0
+        return {"frames captured": str(self._captured),
+                "capture load % (simulated CSS CPU)": f"{min(load, 100.0):.1f}",
+                "chip temperature °C (simulated)": f"{38.0 + 0.12 * min(load, 100.0):.1f}"}
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5.0)
+        self._thread = None
