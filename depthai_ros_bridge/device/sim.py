@@ -55,7 +55,7 @@ class SimDevice:
             self.cameras["stereo"] = depth_camera
             self.stereo = StereoGeometry(focal_px=self.rig.right.fx,
                                          baseline_m=float(self.rig.right.position[0] - self.rig.left.position[0]),
-                                         max_disparity=self._matcher.max_disparity,
+                                         max_disparity=self._matcher.options.max_disparity,
                                          disparity_scale=16 if s.subpixel else 1)
         self.capture_fps = spec.capture_fps
         self._stop = threading.Event()
@@ -76,8 +76,8 @@ class SimDevice:
             frames.frames["rgb"] = self._frame("rgb", self.renderer.render(self.rig.rgb, t).image, T.BGR888i, frames)
         mono_due = _due(seq, spec.streams["left"].fps, self.capture_fps)
         if mono_due and (spec.enabled("left") or spec.enabled("right")):
-            left = self.renderer.render(self.rig.left, t).image
-            right = self.renderer.render(self.rig.right, t).image
+            left = self.renderer.render(self.rig.left, t, mono=True).image
+            right = self.renderer.render(self.rig.right, t, mono=True).image
             for name, image in (("left", left), ("right", right)):
                 if spec.enabled(name):
                     frames.frames[name] = self._frame(name, image, T.GRAY8, frames)
