@@ -1,0 +1,49 @@
+"""Where a detected object is, in metres, from the depth inside its box (like the Gen1 spatial calculation)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .camera_model import CameraModel
+
+# Fewer valid depth pixels than this in the box: no position rather than a guess.
+MIN_VALID_PIXELS = 10
+
+
+@dataclass(frozen=True)
+class SpatialConfig:
+    bbox_scale: float = 0.5          # central share of the box whose depth counts (Gen1 padding_factor)
+    depth_min_m: float = 0.2
+    depth_max_m: float = 10.0        # Gen1 depth_limit_m
+
+
+@dataclass(frozen=True)
+class Spatial:
+    centre: tuple[float, float, float]   # metres, optical frame of the depth's camera
+    size: tuple[float, float, float]     # metres: width (x), height (y), depth extent (z)
+    valid_pixels: int
+
+
+def locate(depth_m: np.ndarray, box: tuple[float, float, float, float], camera: CameraModel,
+           config: SpatialConfig) -> Spatial | None:
+    """Median depth of the box's central part, and the box's extent at that depth.
+
+    `box` is x0, y0, x1, y1 in pixels of `depth_m`, which `camera` describes.
+    The median ignores background leaking into the box corners; the z extent is
+    the spread (10th to 90th percentile) of depths within one box-width of it.
+    """
+    x0, y0, x1, y1 = box
+    cx, cy, hw, hh = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 2 * config.bbox_scale, (y1 - y0) / 2 * config.bbox_scale
+    rx0, rx1 = int(max(0, np.floor(cx - hw))), int(min(depth_m.shape[1], np.ceil(cx + hw)))
+    ry0, ry1 = int(max(0, np.floor(cy - hh))), int(min(depth_m.shape[0], np.ceil(cy + hh)))
+    roi = depth_m[ry0:ry1, rx0:rx1]
+    values = roi[(roi >= config.depth_min_m) & (roi <= config.depth_max_m)]
+    if values.size < MIN_VALID_PIXELS:
+        return None
+    z = float(np.median(values))
+    width, height = (x1 - x0) * z / camera.fx, (y1 - y0) * z / camera.fy
+    near = values[np.abs(values - z) <= max(width, height)]
+    extent = float(np.percentile(near, 90) - np.percentile(near, 10))
+    x, y, _ = camera.backproject(cx, cy, z)
+    return Spatial((float(x), float(y), z), (float(width), float(height), extent), int(values.size))

@@ -1,0 +1,33 @@
+import numpy as np
+import pytest
+
+from depthai_ros_bridge.core.camera_model import CameraModel
+from depthai_ros_bridge.core.spatial import SpatialConfig, locate
+
+CAMERA = CameraModel("right", 640, 400, 441.0, 441.0, 319.5, 199.5)
+
+
+def test_object_on_a_far_wall_is_located_at_its_own_depth():
+    depth = np.full((400, 640), 5.0, np.float32)          # wall
+    depth[150:250, 300:380] = 2.0                          # object, 100 x 80 px at 2 m
+    spatial = locate(depth, (300, 150, 380, 250), CAMERA, SpatialConfig())
+    assert spatial.centre[2] == pytest.approx(2.0)
+    u, v = 340, 200
+    assert spatial.centre[0] == pytest.approx((u - CAMERA.cx) * 2.0 / CAMERA.fx)
+    assert spatial.centre[1] == pytest.approx((v - CAMERA.cy) * 2.0 / CAMERA.fy)
+    assert spatial.size[:2] == pytest.approx((80 * 2.0 / 441, 100 * 2.0 / 441))
+
+
+def test_background_in_the_box_corners_does_not_move_the_median():
+    depth = np.full((400, 640), 6.0, np.float32)
+    yy, xx = np.mgrid[:400, :640]
+    depth[(xx - 320) ** 2 + (yy - 200) ** 2 < 50 ** 2] = 1.5      # a disc filling the box centre
+    spatial = locate(depth, (270, 150, 370, 250), CAMERA, SpatialConfig(bbox_scale=1.0))
+    assert spatial.centre[2] == pytest.approx(1.5)
+
+
+def test_depth_limits_and_missing_depth_give_no_position():
+    depth = np.zeros((400, 640), np.float32)
+    assert locate(depth, (0, 0, 100, 100), CAMERA, SpatialConfig()) is None
+    depth[:] = 12.0
+    assert locate(depth, (0, 0, 100, 100), CAMERA, SpatialConfig(depth_max_m=10.0)) is None
