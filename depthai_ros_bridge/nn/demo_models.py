@@ -78,11 +78,13 @@ class ColourParams:
     """How the colour detector decides that a pixel belongs to a class."""
 
     eps: float = 24.0            # added to B+G+R: damps the chroma of dark, noisy pixels
-    ramp_lo: float = 0.35        # chroma margin (fraction of the class colour's own
-    ramp_hi: float = 0.55        # margin) where the response starts / reaches 1
-    majority_kernel: int = 5     # majority vote window (pixels of the network input)
-    opening_kernel: int = 3      # morphological opening (removes specks)
+    threshold: float = 0.35      # chroma margin needed, as a share of the class colour's own
+    smooth_kernel: int = 0       # box filter on the input before classifying (0 = off)
+    majority_kernel: int = 3     # majority vote window (pixels of the network input)
+    opening_kernel: int = 0      # morphological opening, removes thin bits (0 = off)
     min_area: float = 96.0       # boxes smaller than this (px^2) lose confidence
+    spread: float = 0.6          # blobs are spread over this share of the grid's longer side;
+                                 # a blob more than that long (geodesically) gets split boxes
 
 
 @dataclass(frozen=True)
@@ -185,15 +187,23 @@ class _Graph:
     def clip(self, x, lo: float, hi: float) -> str:
         return self.op("Clip", [x, self.const(lo), self.const(hi)])
 
-    def maxpool(self, x, k: int, stride: int = 1) -> str:
-        pad = (k - 1) // 2 if stride == 1 else 0
-        return self.op("MaxPool", [x], kernel_shape=[k, k], strides=[stride, stride],
-                       pads=[pad, pad, pad, pad])
+    def _pool(self, op: str, x: str, kh: int, kw: int, sh: int, sw: int, **attrs) -> str:
+        ph, pw = ((kh - 1) // 2 if sh == 1 else 0), ((kw - 1) // 2 if sw == 1 else 0)
+        return self.op(op, [x], kernel_shape=[kh, kw], strides=[sh, sw], pads=[ph, pw, ph, pw],
+                       **attrs)
 
-    def avgpool(self, x, k: int, stride: int = 1) -> str:
-        pad = (k - 1) // 2 if stride == 1 else 0
-        return self.op("AveragePool", [x], kernel_shape=[k, k], strides=[stride, stride],
-                       pads=[pad, pad, pad, pad], count_include_pad=0)
+    def maxpool(self, x, k: int, stride: int = 1, separable: bool = False) -> str:
+        """k x k max filter ("same" padding when stride is 1); separable = two 1-D passes."""
+        if separable:
+            return self._pool("MaxPool", self._pool("MaxPool", x, k, 1, stride, 1), 1, k, 1, stride)
+        return self._pool("MaxPool", x, k, k, stride, stride)
+
+    def avgpool(self, x, k: int, stride: int = 1, separable: bool = False) -> str:
+        """k x k mean over the pixels inside the image (exactly separable for that reason)."""
+        if separable:
+            x = self._pool("AveragePool", x, k, 1, stride, 1, count_include_pad=0)
+            return self._pool("AveragePool", x, 1, k, 1, stride, count_include_pad=0)
+        return self._pool("AveragePool", x, k, k, stride, stride, count_include_pad=0)
 
     def reshape(self, x, shape: Sequence[int]) -> str:
         return self.op("Reshape", [x, self.const(list(shape), np.int64)])
@@ -258,33 +268,43 @@ def _trunk(g: _Graph, spec: DemoModelSpec, classes: Sequence[ObjectClass]) -> _B
     h, w = H // s, W // s
 
     x = g.op("Cast", [spec.input_name], to=TensorProto.FLOAT)
-    x = g.avgpool(x, 3)
-    den = g.add(g.op("ReduceSum", [x, g.const([1], np.int64)], keepdims=1), g.const(p.eps))
+    if p.smooth_kernel > 1:
+        x = g.avgpool(x, p.smooth_kernel, separable=True)
 
+    # Class k's pixels: for every (dominant d, weak w) channel pair, (x_d - x_w) / sum(x)
+    # exceeds threshold * margin_k. The pairs' min is taken before comparing (the division
+    # by the positive brightness commutes with it), and the comparison is made against a
+    # multiple of the brightness, so there is no per-pixel division at all.
     weights, margins = _colour_constraints(classes)
     P = weights.shape[1]
-    diff = g.div(g.op("Conv", [x, g.const(weights.reshape(K * P, 3, 1, 1))]), den)
-    lo = np.repeat(margins * p.ramp_lo, P).reshape(1, K * P, 1, 1)
-    gain = 1.0 / (np.repeat(margins * (p.ramp_hi - p.ramp_lo), P).reshape(1, K * P, 1, 1))
-    ramp = g.clip(g.mul(g.sub(diff, g.const(lo)), g.const(gain)), 0.0, 1.0)
-    resp = g.op("ReduceMin", [g.reshape(ramp, [1, K, P, H, W])], axes=[2], keepdims=0)   # [1,K,H,W]
+    diffs = g.op("Conv", [x, g.const(weights.reshape(K * P, 3, 1, 1))])          # [1,K*P,H,W]
+    worst = g.op("ReduceMin", [g.reshape(diffs, [1, K, P, H, W])], axes=[2], keepdims=0)
+    brightness = g.add(g.op("ReduceSum", [x, g.const([1], np.int64)], keepdims=1), g.const(p.eps))
+    need = g.mul(brightness, g.const((margins * p.threshold).reshape(1, K, 1, 1)))
+    raw = g.op("Cast", [g.op("Greater", [worst, need])], to=TensorProto.FLOAT)   # [1,K,H,W]
 
-    # clean-up: majority vote, then opening
-    mask = g.step(g.avgpool(resp, p.majority_kernel), 0.5)
-    mask = g.op("Neg", [g.maxpool(g.op("Neg", [mask]), p.opening_kernel)])
-    mask = g.maxpool(mask, p.opening_kernel)
+    # clean-up: majority vote, then opening (erosion = -max(-x))
+    mask = g.step(g.avgpool(raw, p.majority_kernel, separable=True), 0.5)
+    if p.opening_kernel > 1:
+        mask = g.op("Neg", [g.maxpool(g.op("Neg", [mask]), p.opening_kernel, separable=True)])
+        mask = g.maxpool(mask, p.opening_kernel, separable=True)
 
-    # exact pixel extents, pooled onto the grid: W-x (-> xmin), x+1 (-> xmax), H-y, y+1
+    # exact pixel extents on the grid: max over each cell of W-x (-> xmin), x+1 (-> xmax),
+    # H-y and y+1 of the mask pixels. Pool the mask into bands first, then the coordinates.
+    rows = g._pool("MaxPool", mask, s, 1, s, 1)                           # [1,K,h,W]
+    cols = g._pool("MaxPool", mask, 1, s, 1, s)                           # [1,K,H,w]
     xs = np.arange(W, dtype=np.float32).reshape(1, 1, 1, W)
     ys = np.arange(H, dtype=np.float32).reshape(1, 1, H, 1)
-    ext = g.op("Concat", [g.mul(mask, g.const(W - xs)), g.mul(mask, g.const(xs + 1)),
-                          g.mul(mask, g.const(H - ys)), g.mul(mask, g.const(ys + 1))], axis=1)
-    ext = g.maxpool(ext, s, s)                                             # [1,4K,h,w]
-    cell = g.maxpool(mask, s, s)                                           # [1,K,h,w]
+    ext = g.op("Concat", [
+        g._pool("MaxPool", g.mul(rows, g.const(W - xs)), 1, s, 1, s),
+        g._pool("MaxPool", g.mul(rows, g.const(xs + 1)), 1, s, 1, s),
+        g._pool("MaxPool", g.mul(cols, g.const(H - ys)), s, 1, s, 1),
+        g._pool("MaxPool", g.mul(cols, g.const(ys + 1)), s, 1, s, 1)], axis=1)   # [1,4K,h,w]
+    cell = g._pool("MaxPool", rows, 1, s, 1, s)                           # [1,K,h,w]
     cell4 = g.op("Tile", [cell, g.const([1, 4, 1, 1], np.int64)])
 
-    # spread inside each blob: masked 3x3 dilation, as many steps as the grid is long
-    n_steps = max(h, w)
+    # spread inside each blob: masked 3x3 dilation, one grid cell per step
+    n_steps = max(1, int(np.ceil(p.spread * max(h, w))))
     for _ in range(n_steps):
         ext = g.mul(g.maxpool(ext, 3), cell4)
     a, b, c, d = g.ops("Split", [ext, g.const([K] * 4, np.int64)], 4, axis=1)
@@ -304,8 +324,8 @@ def _trunk(g: _Graph, spec: DemoModelSpec, classes: Sequence[ObjectClass]) -> _B
         best = g.mul(g.maxpool(best, 3), cell)
     rep = g.mul(g.op("Cast", [g.op("Equal", [best, key])], to=TensorProto.FLOAT), cell)
 
-    # confidence: colour-match strength in the representative cell, damped for tiny boxes
-    strength = g.clip(g.mul(g.avgpool(resp, s, s), g.const(1.15)), 0.0, 1.0)
+    # confidence: how much of the representative cell is the class colour, damped for tiny boxes
+    strength = g.clip(g.mul(g.avgpool(raw, s, s, separable=True), g.const(1.25)), 0.0, 1.0)
     area = g.mul(g.op("Relu", [g.sub(xmax, xmin)]), g.op("Relu", [g.sub(ymax, ymin)]))
     size = g.clip(g.mul(area, g.const(1.0 / p.min_area)), 0.0, 1.0)
     conf = g.mul(g.mul(strength, size), rep)
