@@ -152,3 +152,80 @@ def sessions(model_dir):
         out[kind] = (spec, ort.InferenceSession(str(model_dir / f"{spec.name}.onnx"), opts,
                                                 providers=["CPUExecutionProvider"]))
     return out
+
+
+def reference_decode(spec: demo_models.DemoModelSpec, outputs: list[np.ndarray],
+                     conf_threshold: float) -> list[tuple[int, float, tuple[float, float, float, float]]]:
+    """Straightforward numpy decoding of the demo models' outputs, written from the
+    formats' definitions (depthai semantics: YOLO boxes clipped to the input, then
+    class-agnostic NMS at the archive's IoU threshold; SSD rows up to image_id -1).
+    Returns (label, confidence, normalised box)."""
+    W, H = spec.input_width, spec.input_height
+    if spec.kind == "ssd":
+        dets = []
+        for r in outputs[0].reshape(-1, 7):
+            if r[0] == -1:
+                break
+            if r[2] >= conf_threshold:
+                dets.append((int(r[1]), float(r[2]), tuple(float(v) for v in r[3:7])))
+        return dets
+    n = len(spec.classes)
+    cands = []
+    for li, (out, stride) in enumerate(zip(outputs, demo_models.YOLO_STRIDES)):
+        out = out[0]
+        if spec.kind == "yolov5":
+            for a, (aw, ah) in enumerate(spec.anchors[li]):
+                blk = out[a * (5 + n):(a + 1) * (5 + n)]
+                for r, c in zip(*np.nonzero(blk[4] >= conf_threshold)):
+                    tx, ty, tw, th, obj = blk[:5, r, c]
+                    k = int(np.argmax(blk[5:, r, c]))
+                    conf = float(obj * blk[5 + k, r, c])
+                    if conf < conf_threshold:
+                        continue
+                    cx, cy = (2 * tx - 0.5 + c) * stride, (2 * ty - 0.5 + r) * stride
+                    w, h = (2 * tw) ** 2 * aw, (2 * th) ** 2 * ah
+                    cands.append((k, conf, (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)))
+        else:
+            for r, c in zip(*np.nonzero(out[4] >= conf_threshold)):
+                k = int(np.argmax(out[5:, r, c]))
+                conf = float(out[5 + k, r, c])
+                if conf < conf_threshold:
+                    continue
+                l, t, rr, b = out[:4, r, c]
+                cands.append((k, conf, ((c - l + 0.5) * stride, (r - t + 0.5) * stride,
+                                        (c + rr + 0.5) * stride, (r + b + 0.5) * stride)))
+    clipped = []
+    for k, conf, (x0, y0, x1, y1) in cands:
+        x0, x1 = np.clip([x0, x1], 0, W)
+        y0, y1 = np.clip([y0, y1], 0, H)
+        if x1 > x0 and y1 > y0:
+            clipped.append((k, conf, (x0, y0, x1, y1)))
+    clipped.sort(key=lambda d: -d[1])
+    kept = []
+    for d in clipped:
+        if all(iou(d[2], e[2]) < spec.iou_threshold for e in kept):
+            kept.append(d)
+    return [(k, conf, (b[0] / W, b[1] / H, b[2] / W, b[3] / H)) for k, conf, b in kept]
+
+
+def run_model(sessions, kind: str, image: np.ndarray) -> list[np.ndarray]:
+    spec, sess = sessions[kind]
+    x = to_planar(image, spec.input_width, spec.input_height)
+    return sess.run(list(spec.output_names), {spec.input_name: x})
+
+
+def detections_px(sessions, kind: str, image: np.ndarray, conf_threshold: float = 0.3):
+    """(label, confidence, box in image pixels) via the reference decode."""
+    spec, _ = sessions[kind]
+    h, w = image.shape[:2]
+    return [(k, c, (b[0] * w, b[1] * h, b[2] * w, b[3] * h))
+            for k, c, b in reference_decode(spec, run_model(sessions, kind, image), conf_threshold)]
+
+
+@pytest.fixture(scope="session")
+def helpers():
+    """The helper functions above, for test modules (conftest cannot be imported)."""
+    from types import SimpleNamespace
+    return SimpleNamespace(draw_scene=draw_scene, to_planar=to_planar, iou=iou,
+                           reference_decode=reference_decode, run_model=run_model,
+                           detections_px=detections_px)
