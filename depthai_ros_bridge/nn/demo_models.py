@@ -8,19 +8,25 @@ downloads.
 
 What the graph computes (all standard ONNX ops, opset 17, float32 inside):
 
-1. ``Cast`` the uint8 planar-BGR input to float and smooth it (3x3 average).
-2. Chromaticity: for each class, a 1x1 ``Conv`` computes channel differences
-   (dominant channel minus weak channel, e.g. R-G and R-B for the red crate);
-   dividing by the brightness ``B+G+R+eps`` makes them independent of shading.
-   ``Clip`` turns each into a 0..1 ramp, ``ReduceMin`` ANDs them: one soft
-   response map per class.
-3. Clean-up: a 5x5 majority vote (``AveragePool`` + ``Greater``) and a 3x3
-   opening (two ``MaxPool``) remove speckle and fill small holes.
+1. ``Cast`` the uint8 planar-BGR input to float.
+2. Chromaticity: a 1x1 ``Conv`` computes, for each class, the differences
+   dominant-minus-weak channel of its colour (R-G and R-B for the red crate,
+   G-B and R-B for the yellow cone, ...); ``ReduceMin`` ANDs them; a pixel is
+   the class's when that minimum exceeds a share of the brightness
+   ``B+G+R+eps`` (``Greater``) -- a chromaticity test, independent of shading
+   and texture, with no per-pixel division.
+3. Clean-up: a 3x3 majority vote (``AveragePool`` + ``Greater``) removes
+   speckle and fills pinholes; an optional opening (``MaxPool``) is off by default.
 4. Boxes: the exact pixel extents (x, W-x, y, H-y of every mask pixel) are
    max-pooled onto a stride-8 grid, then spread inside each connected blob by
    repeated masked 3x3 ``MaxPool`` ("geodesic dilation"), so every grid cell of
    a blob knows the blob's tight box. One representative cell per blob is the
-   one nearest to the box centre (an exact integer key, spread the same way).
+   one nearest to the box centre (an exact integer key < 2^24, spread the same
+   way). Its confidence is the share of class pixels in that cell, damped for
+   boxes under ``min_area``. Limits: blobs closer than a grid cell merge, and
+   a blob longer than ``spread`` x the grid (about 60% of the input) gets
+   partial boxes; in the YOLO heads two blobs of one stride and anchor whose
+   centres share a cell of that stride would mix.
 5. Heads, one per output format:
 
    * ``ssd`` -- MobileNet-SSD ``DetectionOutput`` layout ``[1, 1, N, 7]``,
