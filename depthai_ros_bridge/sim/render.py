@@ -215,9 +215,9 @@ def _intersect(shape: str, half: np.ndarray, o: np.ndarray, dx, dy, dz) -> np.nd
     b = ox * dx + oz * dz - k2 * oa * dy
     disc = b * b - a * (ox * ox + oz * oz - k2 * oa * oa)
     root = np.sqrt(np.maximum(disc, 0))
-    t_lo, t_hi = np.minimum((-b - root) / a, (-b + root) / a), np.maximum((-b - root) / a, (-b + root) / a)
-    result = np.full(np.broadcast_shapes(a.shape, disc.shape), np.inf, np.float32)
-    for t in (t_hi, t_lo):   # the nearer valid root wins
+    r1, r2 = (-b - root) / a, (-b + root) / a
+    result = np.full(r1.shape, np.inf, np.float32)
+    for t in (np.maximum(r1, r2), np.minimum(r1, r2)):   # the nearer valid root wins
         y = oy + t * dy
         ok = (disc >= 0) & (t > 0) & (y >= -hy) & (y <= hy)
         result = np.where(ok, t, result)
@@ -252,7 +252,7 @@ def _cube_map(p, n, offset: float) -> tuple[np.ndarray, np.ndarray]:
     along_x = (ax >= ay) & (ax >= az)
     along_y = ~along_x & (ay >= az)
     u = np.where(along_x, p[2], p[0]) + offset
-    v = np.where(along_y, p[2], p[1]) + np.where(along_x, 0.31, 0) + np.where(along_y, 0.53, 0)
+    v = np.where(along_y, p[2] + 0.53, p[1]) + along_x * np.float32(0.31)   # faces differ
     return u, v
 
 
@@ -271,44 +271,45 @@ class Renderer:
         rects = [_screen_rect(camera, obj) for obj in objects]
         for obj, rect in zip(objects, rects):
             if rect is not None:
-                self._draw(obj, camera, rect, xs, ys, image, depth, mask, mono)
+                _draw(obj, camera, rect, xs, ys, image, depth, mask, mono)
         boxes = tuple(None if rect is None else _visible_box(mask, rect, obj.index)
                       for obj, rect in zip(objects, rects))
         return RenderResult(camera, t, image, depth, mask, objects, boxes)
 
-    @staticmethod
-    def _draw(obj: SceneObject, camera: CameraModel, rect, xs, ys, image, depth, mask,
-              mono: bool) -> None:
-        x0, y0, x1, y1 = rect
-        rot = _rotation(obj.yaw)
-        half = np.asarray(obj.size) / 2
-        # Ray origin and directions in the object frame (directions scaled so t = z-depth).
-        o = [float(v) for v in rot.T @ (np.asarray(camera.position) - obj.centre)]
-        c, s = np.float32(rot[0, 0]), np.float32(rot[0, 2])
-        x = xs[None, x0:x1]
-        dx, dz, dy = c * x - s, s * x + c, ys[y0:y1, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = _intersect(obj.shape, half, o, dx, dy, dz)
-        region = depth[y0:y1, x0:x1]
-        rows, cols = np.nonzero(t < region)
-        if rows.size == 0:
-            return
-        t = t[rows, cols]
-        p = (o[0] + dx[0, cols] * t, o[1] + dy[rows, 0] * t, o[2] + dz[0, cols] * t)
-        n = _normals(obj.shape, half, p)
-        tex = _sample(_object_texture(), *_cube_map(p, n, 1.3 * obj.index), _OBJECT_TEXEL_M)
-        light = [float(v) for v in rot.T @ _LIGHT]
-        lambert = n[0] * light[0] + n[1] * light[1] + n[2] * light[2]
-        # Texture and light scale all channels alike: the class's hue survives.
-        albedo = np.asarray(CLASSES[obj.class_index].bgr, np.float32)
-        if mono:
-            albedo = albedo @ _BGR_TO_GRAY
-        brightness = tex * (_AMBIENT + _DIFFUSE * np.maximum(lambert, 0))
-        colour = np.minimum(np.multiply.outer(brightness, albedo) + 0.5, 255)   # rounded
-        flat = (rows + y0) * camera.width + (cols + x0)    # the arrays are C-contiguous
-        depth.reshape(-1)[flat] = t
-        mask.reshape(-1)[flat] = obj.index
-        image.reshape(-1, *image.shape[2:])[flat] = colour.astype(np.uint8)
+
+def _draw(obj: SceneObject, camera: CameraModel, rect, xs, ys, image, depth, mask,
+          mono: bool) -> None:
+    """Ray-cast one object inside rect; where it is nearer, write depth, mask and colour."""
+    x0, y0, x1, y1 = rect
+    rot = _rotation(obj.yaw)
+    half = np.asarray(obj.size) / 2
+    # Ray origin and directions in the object frame (directions scaled so t = z-depth).
+    o = [float(v) for v in rot.T @ (np.asarray(camera.position) - obj.centre)]
+    c, s = np.float32(rot[0, 0]), np.float32(rot[0, 2])
+    x = xs[None, x0:x1]
+    dx, dz, dy = c * x - s, s * x + c, ys[y0:y1, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = _intersect(obj.shape, half, o, dx, dy, dz)
+    region = depth[y0:y1, x0:x1]
+    rows, cols = np.nonzero(t < region)
+    if rows.size == 0:
+        return
+    t = t[rows, cols]
+    p = (o[0] + dx[0, cols] * t, o[1] + dy[rows, 0] * t, o[2] + dz[0, cols] * t)
+    n = _normals(obj.shape, half, p)
+    tex = _sample(_object_texture(), *_cube_map(p, n, 1.3 * obj.index), _OBJECT_TEXEL_M)
+    light = [float(v) for v in rot.T @ _LIGHT]
+    lambert = n[0] * light[0] + n[1] * light[1] + n[2] * light[2]
+    # Texture and light scale all channels alike: the class's hue survives.
+    albedo = np.asarray(CLASSES[obj.class_index].bgr, np.float32)
+    if mono:
+        albedo = albedo @ _BGR_TO_GRAY
+    brightness = tex * (_AMBIENT + _DIFFUSE * np.maximum(lambert, 0))
+    colour = np.minimum(np.multiply.outer(brightness, albedo) + 0.5, 255)   # rounded
+    flat = (rows + y0) * camera.width + (cols + x0)    # the arrays are C-contiguous
+    depth.reshape(-1)[flat] = t
+    mask.reshape(-1)[flat] = obj.index
+    image.reshape(-1, *image.shape[2:])[flat] = colour.astype(np.uint8)
 
 
 def _visible_box(mask: np.ndarray, rect, index: int) -> PixelBox | None:

@@ -41,7 +41,11 @@ class StereoOptions:
     """What an OAK's StereoDepth node offers, with DepthAI's (v2 / depthai-ros) meaning.
 
     confidence_threshold: 0..255; 255 accepts every match, lower values demand a more
-    unique best match and invalidate more pixels.
+        unique best match and more texture, and invalidate more pixels.
+    median_filter: "off", "3x3", "5x5" or "7x7" (7x7 only on whole-pixel disparity).
+    lr_check: keep only disparities the left-to-right match confirms within 1 px.
+    extended_disparity: search 0..191 px instead of 0..95, for closer objects.
+    subpixel: disparity in 1/16 px instead of whole pixels.
     """
 
     confidence_threshold: int = 200
@@ -130,8 +134,9 @@ class StereoMatcher:
         half = (w // 2, h // 2)
         back = self._reverse.compute(cv2.resize(left, half, interpolation=cv2.INTER_AREA),
                                      cv2.resize(right, half, interpolation=cv2.INTER_AREA))
-        back = cv2.resize(back, (w, h), interpolation=cv2.INTER_NEAREST).astype(np.int32) * 2
-        target = np.minimum(np.arange(w) + ((fixed + 8) >> 4), w - 1)
-        back = np.take_along_axis(back, target, axis=1)
+        # int16 throughout: 640x400 index arithmetic in int64 would cost as much as the pass.
+        target = np.minimum(np.arange(w, dtype=np.int16) + ((fixed + 8) >> 4), w - 1)
+        rows = np.minimum(np.arange(h, dtype=np.int32) // 2, half[1] - 1) * half[0]
+        back = back.ravel()[rows[:, None] + np.minimum(target >> 1, half[0] - 1)] * 2
         agree = (back >= 0) & (np.abs(back - fixed) <= 16 * _LR_MAX_DIFF_PX)
         return agree | (target < self.options.max_disparity)
