@@ -1,0 +1,54 @@
+# depthai_ros_bridge developer targets. ROS 2 Kilted comes from PyPI wheels into
+# .venv (no apt ROS install); vision_msgs and tf2_msgs, which PyPI lacks, are built
+# from interfaces/ into the same venv. See tools/bootstrap_venv.sh.
+#
+#   make venv                  create/update .venv (idempotent, a few seconds when current)
+#   make run [RUN_SECONDS=20]  run the node against the simulated OAK-D (config/sim.yaml)
+#   make test [PYTEST_ARGS=...]
+#   make bench
+#   make colcon-check          build this package with colcon in a temp workspace
+#
+# Every recipe runs with the venv activated, DDS discovery kept on loopback
+# (ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST unless you set it) and DepthAI
+# telemetry off.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := venv
+
+VENV ?= .venv
+PYTHON ?= python3
+PYTEST_ARGS ?=
+
+export ROS_AUTOMATIC_DISCOVERY_RANGE ?= LOCALHOST
+export DEPTHAI_TELEMETRY := 0
+ifdef RUN_SECONDS
+export RUN_SECONDS
+endif
+
+VENV_ABS := $(abspath $(VENV))
+# Prefix for every command that needs the environment.
+IN_VENV := . $(VENV_ABS)/bin/activate &&
+
+.PHONY: venv run test bench colcon-check clean-venv help
+
+help:
+	@sed -n '1,/^$$/p' $(firstword $(MAKEFILE_LIST))
+
+venv:
+	@PYTHON=$(PYTHON) tools/bootstrap_venv.sh $(VENV_ABS)
+
+run: venv
+	$(IN_VENV) python -m depthai_ros_bridge --ros-args --params-file config/sim.yaml -p autostart:=true
+
+test: venv
+	$(IN_VENV) python -m pytest -q test $(PYTEST_ARGS)
+
+bench: venv
+	$(IN_VENV) python -m depthai_ros_bridge.bench
+
+colcon-check: venv
+	$(IN_VENV) tools/colcon_check.sh
+
+clean-venv:
+	rm -rf $(VENV_ABS)
