@@ -97,5 +97,5 @@ def test_same_seed_and_time_render_identically_and_time_moves_objects(rig, views
     np.testing.assert_array_equal(again.mask, views["rgb"].mask)
     later = Renderer(Scene(scene.seed)).render(rig.rgb, view_time + 0.5)
     for before, after in zip(views["rgb"].boxes, later.boxes):
-        assert (before.x0, before.y0, before.x1, before.y1) != (after.x0, after.y0, after.x1, after.y1)
+        assert before != after
     assert np.mean(later.mask != views["rgb"].mask) > 0.001

@@ -33,7 +33,8 @@ def test_objects_stay_between_1_and_4_m_and_never_overlap():
             for i, a in enumerate(objects):
                 for b in objects[i + 1:]:
                     gap = math.hypot(a.centre[0] - b.centre[0], a.centre[2] - b.centre[2])
-                    reach = (math.hypot(a.size[0], a.size[2]) + math.hypot(b.size[0], b.size[2])) / 2
+                    reach = (math.hypot(a.size[0], a.size[2])
+                             + math.hypot(b.size[0], b.size[2])) / 2
                     assert gap > reach
 
 

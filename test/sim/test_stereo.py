@@ -90,7 +90,8 @@ def test_extended_disparity_measures_an_object_closer_than_the_default_range(rig
     assert face.sum() > 20000
     accurate = {}
     for extended in (False, True):
-        matcher = StereoMatcher(StereoOptions(confidence_threshold=255, extended_disparity=extended))
+        matcher = StereoMatcher(StereoOptions(confidence_threshold=255,
+                                              extended_disparity=extended))
         depth = disparity_to_depth_m(matcher.compute(left.image, right.image), fx, baseline)
         rel = np.abs(depth[face] - right.depth[face]) / right.depth[face]
         accurate[extended] = np.mean(rel < 0.05)       # NaN (invalid) counts as inaccurate
