@@ -1,0 +1,581 @@
+"""What the bridge costs: `python -m depthai_ros_bridge.bench` (`make bench`), about a minute.
+
+Every figure is measured in this one run, on this machine, with the other
+load it happens to carry (printed at the top): read them as "on a 2-core
+shared box", not as absolutes. Wall times are medians over the iterations
+(so one preempted iteration does not move them); rates and CPU are averages
+over the whole run. Subscribers always live in another process, so each
+message crosses DDS (Fast DDS, loopback) as it does for a real consumer.
+
+1. Bridge cost per frame - ms from a device frame in memory (a `dai.ImgFrame`,
+   as the device emits it) to `publish()` returning, with one reliable
+   subscriber matched. Columns, interleaved round-robin so all see the same load:
+     memcpy     np.copyto of the frame's pixels into a preallocated array
+     floor      publishing an already-built message of that size (rclpy + DDS)
+     ours       frame_array + conversions.image_msg + publish
+     cv_bridge  cv_bridge's cv2_to_imgmsg algorithm (Image(); data.frombytes(
+                frame.tobytes()); publish) reimplemented: cv_bridge for ROS 2 is
+                not installable from PyPI (the `cv-bridge` wheel is a ROS 1 port)
+     .tolist()  `msg.data = frame.ravel().tolist()` + publish   } slow patterns: a few iterations
+     memview    `msg.data = memoryview(frame).cast("B")` + publish } on the 640x400 frames only
+   The slow patterns on the larger frames are extrapolated (marked ~): the
+   floor of that size plus the fill cost per byte measured on 640x400 16UC1.
+2. Sustained rate - the real node (`python -m depthai_ros_bridge` with
+   config/sim.yaml, RUN_SECONDS) and its in-process rate monitor: Hz per topic
+   against the configured fps.
+3. Bridge CPU - pre-rendered simulator FrameSets replayed through
+   `Outputs.publish` at 30 fps from a thread (rgb 1280x720, left/right 640x400,
+   depth), image_raw + camera_info of each subscribed by one subscriber process.
+   CPU time of this process (all threads: conversion, rclpy, DDS) / wall time,
+   as % of one core. The simulator's rendering and stereo are not included.
+4. Latency - header stamp (the frame's device timestamp on the ROS clock) to
+   the subscriber's callback (its ROS clock, the same system clock), same run as 3.
+5. Memory - RSS of this process after warm-up and at the end of run 3.
+6. Lazy work - `Outputs.publish` per FrameSet with and without a subscriber on
+   ~/stereo/disparity_color (a topic without subscribers is not converted).
+
+Every ROS process here keeps DDS discovery on loopback
+(ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST) and uses its own ROS_DOMAIN_ID
+(1 + pid % 100; BENCH_ROS_DOMAIN_ID pins it) so concurrent runs stay apart.
+"""
+from __future__ import annotations
+
+import argparse
+import array
+import json
+import os
+import platform
+import queue
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+SIM_CONFIG = REPO / "config" / "sim.yaml"
+REPLY = "BENCH "          # prefix of the subscriber process's answers on stdout
+IMAGE = "sensor_msgs/msg/Image"
+MB = 1e6
+
+
+# -- output -------------------------------------------------------------------------------
+@dataclass
+class Table:
+    title: str
+    columns: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        cells = [self.columns] + self.rows
+        widths = [max(len(r[i]) for r in cells) for i in range(len(self.columns))]
+        line = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+        out = [f"\n## {self.title}", line(self.columns), "  ".join("-" * w for w in widths)]
+        return "\n".join(out + [line(r) for r in self.rows] + [f"  {n}" for n in self.notes])
+
+    def markdown(self) -> str:
+        out = [f"**{self.title}**", "", "| " + " | ".join(self.columns) + " |",
+               "|" + "|".join("---" if i == 0 else "---:" for i in range(len(self.columns))) + "|"]
+        return "\n".join(out + ["| " + " | ".join(r) + " |" for r in self.rows])
+
+
+def ms(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    x = seconds * 1e3
+    return f"{x:.3f}" if x < 1 else f"{x:.2f}" if x < 10 else f"{x:.1f}" if x < 100 else f"{x:.0f}"
+
+
+def machine() -> str:
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor() or "unknown CPU")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (f"machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {model}; "
+            f"load average at start {load}; Python {platform.python_version()}")
+
+
+# -- timing helpers -----------------------------------------------------------------------
+def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    """Poll a condition (a DDS match, say) until it holds."""
+    deadline, pause = time.monotonic() + timeout, threading.Event()
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: not within {timeout:.0f} s")
+        pause.wait(0.005)
+
+
+def interleaved(methods: dict[str, Callable[[], object]], iterations: int, warmup: int = 2) -> dict[str, float]:
+    """Median seconds per call of each method, run round-robin so they share the machine's load."""
+    times: dict[str, list[float]] = {name: [] for name in methods}
+    for i in range(warmup + iterations):
+        for name, fn in methods.items():
+            start = time.perf_counter()
+            fn()
+            if i >= warmup:
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def rss_mb() -> float:
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / MB
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+# -- the subscriber process ---------------------------------------------------------------
+def subscriber_main() -> int:
+    """Runs in a child process: subscriptions on command (stdin), per-topic counts and latencies."""
+    import rclpy
+    from rclpy.executors import SingleThreadedExecutor
+    from rclpy.qos import QoSProfile
+    from rclpy.task import Future
+
+    from .topic_rates import message_class
+
+    rclpy.init(args=[])
+    node = rclpy.create_node(f"bench_subscriber_{os.getpid()}")
+    clock = node.get_clock()
+    subs, latencies = {}, {}
+    commands: queue.SimpleQueue = queue.SimpleQueue()
+    finished = Future()
+
+    def received(msg, topic: str) -> None:
+        stamp = msg.header.stamp
+        latencies[topic].append((clock.now().nanoseconds - stamp.sec * 10**9 - stamp.nanosec) * 1e-9)
+
+    def answer(value) -> None:
+        print(REPLY + json.dumps(value), flush=True)
+
+    def handle() -> None:
+        while not commands.empty():
+            cmd = commands.get()
+            op, topic = cmd.get("op"), cmd.get("topic")
+            if op == "exit":
+                finished.set_result(True)
+                return
+            if op == "sub":
+                latencies.setdefault(topic, [])
+                subs[topic] = node.create_subscription(message_class(cmd["type"]), topic,
+                                                       lambda m, t=topic: received(m, t), QoSProfile(depth=10))
+            elif op == "unsub":
+                node.destroy_subscription(subs.pop(topic))
+            elif op == "reset":
+                for values in latencies.values():
+                    values.clear()
+            answer({t: v for t, v in latencies.items()} if op == "report" else "ok")
+
+    wake = node.create_guard_condition(handle)
+
+    def read_commands() -> None:
+        for line in sys.stdin:
+            commands.put(json.loads(line))
+            wake.trigger()
+        commands.put({"op": "exit"})
+        wake.trigger()
+
+    threading.Thread(target=read_commands, daemon=True).start()
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    executor.spin_until_future_complete(finished)
+    node.destroy_node()
+    rclpy.try_shutdown()
+    return 0
+
+
+class Subscriber:
+    """The parent's handle on a subscriber process (same environment, so the same ROS domain)."""
+
+    def __init__(self):
+        self._proc = subprocess.Popen([sys.executable, "-m", "depthai_ros_bridge.bench", "--subscriber"],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO)
+
+    def _call(self, **cmd):
+        self._proc.stdin.write(json.dumps(cmd) + "\n")
+        self._proc.stdin.flush()
+        for line in self._proc.stdout:
+            if line.startswith(REPLY):
+                return json.loads(line[len(REPLY):])
+        raise RuntimeError(f"subscriber process exited ({self._proc.wait()})")
+
+    def subscribe(self, topic: str, type_name: str = IMAGE) -> None:
+        self._call(op="sub", topic=topic, type=type_name)
+
+    def unsubscribe(self, topic: str) -> None:
+        self._call(op="unsub", topic=topic)
+
+    def reset(self) -> None:
+        self._call(op="reset")
+
+    def latencies(self) -> dict[str, list[float]]:
+        return self._call(op="report")
+
+    def close(self) -> None:
+        self._proc.stdin.close()
+        self._proc.wait(timeout=30)
+
+
+# -- 1. conversion cost -------------------------------------------------------------------
+@dataclass(frozen=True)
+class FrameCase:
+    label: str
+    shape: tuple[int, ...]
+    dtype: type
+    kind: str                      # dai.ImgFrame.Type name
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape)) * np.dtype(self.dtype).itemsize
+
+
+FRAME_CASES = (FrameCase("1920x1080 bgr8", (1080, 1920, 3), np.uint8, "BGR888i"),
+               FrameCase("1280x720 bgr8", (720, 1280, 3), np.uint8, "BGR888i"),
+               FrameCase("640x400 mono8", (400, 640), np.uint8, "GRAY8"),
+               FrameCase("640x400 16UC1 depth", (400, 640), np.uint16, "RAW16"))
+SLOW_MAX_BYTES = 640 * 400 * 2     # the slow patterns are measured up to this size, extrapolated beyond
+N_DETECTIONS = 50
+CONVERSION_COLUMNS = ["frame", "MB", "memcpy", "floor", "ours", "cv_bridge", ".tolist()", "memview",
+                      "ours/floor", "ours/memcpy"]
+
+
+def cv_bridge_msg(frame: np.ndarray, hdr):
+    """cv_bridge.cv2_to_imgmsg's algorithm (ROS 2 cv_bridge, core.py): two copies of the pixels."""
+    from sensor_msgs.msg import Image
+
+    from .core.conversions import encoding_of
+    msg = Image(header=hdr, height=frame.shape[0], width=frame.shape[1], encoding=encoding_of(frame))
+    msg.is_bigendian = frame.dtype.byteorder == ">"
+    msg.data.frombytes(frame.tobytes())
+    msg.step = len(msg.data) // msg.height
+    return msg
+
+
+def slow_msg(frame: np.ndarray, hdr, pattern: str):
+    """The patterns found in the wild: assigning a list or a memoryview makes array.array walk every byte."""
+    from sensor_msgs.msg import Image
+
+    from .core.conversions import encoding_of
+    msg = Image(header=hdr, height=frame.shape[0], width=frame.shape[1], encoding=encoding_of(frame),
+                step=frame.strides[0])
+    msg.data = frame.view(np.uint8).ravel().tolist() if pattern == "tolist" else memoryview(frame).cast("B")
+    return msg
+
+
+def detection_messages():
+    """(label, build) of 50-detection vision_msgs arrays, built field by field as a node would; [] without vision_msgs."""
+    try:
+        from vision_msgs.msg import (BoundingBox2D, BoundingBox3D, Detection2D, Detection2DArray, Detection3D,
+                                     Detection3DArray, ObjectHypothesisWithPose)
+    except ImportError:
+        return []
+    from geometry_msgs.msg import Point, Pose, Vector3
+
+    def hypotheses(i):
+        h = ObjectHypothesisWithPose()
+        h.hypothesis.class_id, h.hypothesis.score = f"class{i % 5}", 0.5 + i / 200
+        return [h]
+
+    def build_2d(hdr):
+        dets = []
+        for i in range(N_DETECTIONS):
+            box = BoundingBox2D(size_x=40.0 + i, size_y=30.0 + i)
+            box.center.position.x, box.center.position.y = 10.0 * i, 5.0 * i
+            dets.append(Detection2D(header=hdr, results=hypotheses(i), bbox=box))
+        return Detection2DArray(header=hdr, detections=dets)
+
+    def build_3d(hdr):
+        dets = [Detection3D(header=hdr, results=hypotheses(i), bbox=BoundingBox3D(
+            center=Pose(position=Point(x=0.1 * i, y=-0.05 * i, z=1.0 + 0.02 * i)),
+            size=Vector3(x=0.3, y=0.4, z=0.3))) for i in range(N_DETECTIONS)]
+        return Detection3DArray(header=hdr, detections=dets)
+
+    return [(f"Detection2DArray x{N_DETECTIONS}", build_2d), (f"Detection3DArray x{N_DETECTIONS}", build_3d)]
+
+
+def conversion_costs(node, sub: Subscriber, iterations: int, slow_iterations: int) -> Table:
+    import depthai as dai
+    from rclpy.qos import QoSProfile
+    from sensor_msgs.msg import Image
+
+    from .core import conversions as conv
+    from .core.frames import frame_array, make_frame
+
+    table = Table(f"1. Bridge cost per frame: device frame -> publish() returned, 1 subscriber in another "
+                  f"process (ms, median of {iterations}; slow patterns median of {slow_iterations})",
+                  CONVERSION_COLUMNS)
+    rng = np.random.default_rng(0)
+    qos = QoSProfile(depth=10)
+    hdr = lambda: conv.header("bench_optical_frame", time.time())
+
+    def publisher(topic: str, msg_type, type_name: str):
+        pub = node.create_publisher(msg_type, topic, qos)
+        sub.subscribe(topic, type_name)
+        wait_for(lambda: pub.get_subscription_count() >= 1, f"subscriber on {topic}")
+        return pub
+
+    fill_per_byte = {}       # pattern -> s/byte, from the largest measured frame
+    measured = []
+    for case in FRAME_CASES:
+        pixels = rng.integers(0, 255, case.shape, dtype=np.uint8).astype(case.dtype)
+        frame = make_frame(pixels, getattr(dai.ImgFrame.Type, case.kind), 0, 0.0)
+        view, copy = frame_array(frame), np.empty_like(pixels)
+        topic = "/bench/image_" + case.label.split()[1].lower() + "_" + case.label.split()[0]
+        pub = publisher(topic, Image, IMAGE)
+        built = conv.image_msg(view, hdr())
+        t = interleaved({
+            "memcpy": lambda: np.copyto(copy, view),
+            "floor": lambda: pub.publish(built),
+            "ours": lambda: pub.publish(conv.image_msg(frame_array(frame), hdr())),
+            "cv_bridge": lambda: pub.publish(cv_bridge_msg(frame_array(frame), hdr())),
+        }, iterations)
+        if case.nbytes <= SLOW_MAX_BYTES:
+            t |= interleaved({p: (lambda p=p: pub.publish(slow_msg(frame_array(frame), hdr(), p)))
+                              for p in ("tolist", "memview")}, slow_iterations, warmup=0)
+            for p in ("tolist", "memview"):
+                fill_per_byte[p] = (t[p] - t["floor"]) / case.nbytes
+        node.destroy_publisher(pub)
+        sub.unsubscribe(topic)
+        measured.append((case, t))
+    for case, t in measured:
+        slow = [ms(t[p]) if p in t else "~" + ms(t["floor"] + fill_per_byte[p] * case.nbytes)
+                for p in ("tolist", "memview")]
+        table.rows.append([case.label, f"{case.nbytes / MB:.2f}", ms(t["memcpy"]), ms(t["floor"]), ms(t["ours"]),
+                           ms(t["cv_bridge"]), *slow, f"{t['ours'] / t['floor']:.2f}",
+                           f"{t['ours'] / t['memcpy']:.1f}"])
+
+    detections = detection_messages()
+    for label, build in detections:
+        type_name = f"vision_msgs/msg/{label.split()[0]}"
+        pub = publisher("/bench/" + label.split()[0].lower(), type(build(hdr())), type_name)
+        built = build(hdr())
+        t = interleaved({"floor": lambda: pub.publish(built), "ours": lambda: pub.publish(build(hdr()))}, iterations)
+        node.destroy_publisher(pub)
+        table.rows.append([label, "—", "—", ms(t["floor"]), ms(t["ours"]), "—", "—", "—",
+                           f"{t['ours'] / t['floor']:.2f}", "—"])
+    table.notes += [
+        "memcpy: np.copyto into a preallocated array; floor: publish() of a prebuilt message of that size;",
+        "ours: frame_array + conversions.image_msg + publish; cv_bridge: its algorithm reimplemented (two copies),",
+        "  since ROS 2 cv_bridge is not installable from PyPI.",
+        f"~ = extrapolated: floor + fill cost per byte measured on {FRAME_CASES[-1].label} "
+        "(the slow patterns take ~0.1-0.3 s per MB).",
+        "(ROS_PYTHON_CHECK_FIELDS=1 makes the slow patterns slower still: it checks every element in Python.)",
+    ]
+    if not detections:
+        table.notes.append("Detection2DArray / Detection3DArray rows skipped: vision_msgs.msg does not import.")
+    return table
+
+
+# -- 3-6. the bridge at 30 fps -------------------------------------------------------------
+REPLAY_FPS = 30.0
+REPLAY_STREAMS = {"device.type": "sim", "rgb.resolution": "720p", "rgb.fps": REPLAY_FPS,
+                  "left.fps": REPLAY_FPS, "right.fps": REPLAY_FPS}
+SUBSCRIBED = [f"~/{s}/{t}" for s in ("rgb", "left", "right", "stereo") for t in ("image_raw", "camera_info")]
+TYPES = {"image_raw": IMAGE, "camera_info": "sensor_msgs/msg/CameraInfo", "disparity_color": IMAGE}
+
+
+@dataclass
+class Run:
+    calls: list[float]             # seconds per Outputs.publish
+    cpu_fraction: float            # process CPU time / wall time
+    wall: float
+
+    def row(self, label: str) -> list[str]:
+        return [label, ms(statistics.median(self.calls)), ms(percentile(self.calls, 99)),
+                f"{100 * self.cpu_fraction:.1f}", f"{len(self.calls) / self.wall:.1f}"]
+
+
+def replay(outputs, framesets, seconds: float, fps: float = REPLAY_FPS) -> Run:
+    """Feed pre-rendered FrameSets to Outputs.publish at `fps` from a thread, stamped now (as a device would)."""
+    from .device.base import FrameSet
+
+    calls: list[float] = []
+    pace = threading.Event()
+
+    def run() -> None:
+        start = time.monotonic()
+        for i in range(round(seconds * fps)):
+            pace.wait(max(0.0, start + i / fps - time.monotonic()))
+            began = time.monotonic()
+            outputs.publish(FrameSet(i, began, framesets[i % len(framesets)].frames))
+            calls.append(time.monotonic() - began)
+
+    thread = threading.Thread(target=run, name="replay")
+    cpu, wall = time.process_time(), time.perf_counter()
+    thread.start()
+    thread.join()
+    return Run(calls, (time.process_time() - cpu) / (time.perf_counter() - wall), time.perf_counter() - wall)
+
+
+def bridge_at_30fps(sub: Subscriber, seconds: float, frames: int) -> list[Table]:
+    from rclpy.lifecycle import LifecycleNode
+
+    from .core.spec import parse_spec
+    from .device.sim import SimDevice
+    from .publishing import Outputs
+
+    spec = parse_spec(REPLAY_STREAMS, "oak")
+    device = SimDevice(spec)
+    render_start = time.perf_counter()
+    framesets = [device.capture(i, 0.0) for i in range(frames)]
+    render_s = (time.perf_counter() - render_start) / frames
+    node = LifecycleNode("oak")
+    clock_offset = node.get_clock().now().nanoseconds * 1e-9 - time.monotonic()
+    outputs = Outputs(node, spec, device, clock_offset)
+    node.trigger_configure()
+    node.trigger_activate()
+    full = node.resolve_topic_name
+    for topic in SUBSCRIBED:
+        sub.subscribe(full(topic), TYPES[topic.rsplit("/", 1)[1]])
+    wait_for(lambda: all(node.count_subscribers(full(t)) for t in SUBSCRIBED), "subscribers on the bridge topics")
+
+    replay(outputs, framesets, 2.0)                                    # warm-up
+    rss_warm = rss_mb()
+    sub.reset()
+    main_run = replay(outputs, framesets, seconds)
+    rss_end = rss_mb()
+    latencies = sub.latencies()
+
+    color = full("~/stereo/disparity_color")
+    lazy_seconds = max(3.0, seconds / 3)
+    without = replay(outputs, framesets, lazy_seconds)
+    sub.subscribe(color, IMAGE)
+    wait_for(lambda: node.count_subscribers(color) >= 1, "subscriber on disparity_color")
+    replay(outputs, framesets, 0.5)                                    # warm-up with the new subscriber
+    sub.reset()
+    with_color = replay(outputs, framesets, lazy_seconds)
+    color_msgs = len(sub.latencies().get(color, []))
+
+    cpu = Table(f"3. Bridge CPU at {REPLAY_FPS:.0f} fps: rgb 1280x720 + left/right 640x400 + depth 16UC1, "
+                f"image_raw + camera_info subscribed ({seconds:.0f} s)",
+                ["run", "publish() median ms", "p99 ms", "CPU % of one core", "FrameSets/s"])
+    cpu.rows.append(main_run.row("bridge process (target < 25 %)"))
+    cpu.notes += ["CPU = process_time / wall of this process (conversion + rclpy + DDS threads); simulator "
+                  f"rendering excluded ({frames} FrameSets pre-rendered, {1e3 * render_s:.0f} ms each).",
+                  "No detections: the bridge does not publish vision_msgs yet."]
+    lat = Table("4. Latency: header stamp -> subscriber callback in another process (ms)",
+                ["topic", "messages", "p50", "p99", "max", "p99 < 33 ms"])
+    for topic in (full(t) for t in SUBSCRIBED):
+        values = latencies.get(topic, [])
+        p99 = percentile(values, 99)
+        lat.rows.append([topic, str(len(values)), ms(percentile(values, 50)), ms(p99),
+                         ms(max(values, default=float("nan"))), "yes" if p99 < 0.033 else "NO"])
+    lat.notes.append("Includes the bridge's conversion and the subscriber's queueing (one Python executor "
+                     "serves all 8 topics).")
+    mem = Table("5. Memory: RSS of the bridge process (MB)", ["after warm-up", "end of run 3", "growth"],
+                [[f"{rss_warm:.1f}", f"{rss_end:.1f}", f"{rss_end - rss_warm:+.1f}"]])
+    lazy = Table(f"6. Lazy work: Outputs.publish per FrameSet, with/without a subscriber on "
+                 f"~/stereo/disparity_color ({lazy_seconds:.0f} s each)",
+                 ["disparity_color", "publish() median ms", "p99 ms", "CPU % of one core", "FrameSets/s"])
+    lazy.rows += [without.row("not subscribed"), with_color.row(f"subscribed ({color_msgs} msgs received)")]
+    saving = statistics.median(with_color.calls) - statistics.median(without.calls)
+    lazy.notes.append(f"saving when nobody listens: {ms(saving)} ms per FrameSet, "
+                      f"{100 * (with_color.cpu_fraction - without.cpu_fraction):.1f} % of a core")
+
+    device.close()
+    outputs.destroy()
+    node.destroy_node()
+    return [cpu, lat, mem, lazy]
+
+
+# -- 2. the real node's sustained rates ---------------------------------------------------
+def flat_parameters(path: Path) -> dict:
+    """A ROS params file's `/**: ros__parameters:` block as dotted names."""
+    import yaml
+
+    def flatten(d: dict, prefix: str = "") -> dict:
+        out = {}
+        for k, v in d.items():
+            out.update(flatten(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
+        return out
+
+    doc = yaml.safe_load(path.read_text())
+    return flatten(next(iter(doc.values()))["ros__parameters"])
+
+
+def sustained_rates(seconds: float) -> Table:
+    from .core.spec import parse_spec
+
+    spec = parse_spec(flat_parameters(SIM_CONFIG), "oak")
+    env = dict(os.environ, RUN_SECONDS=str(seconds), ROS_DOMAIN_ID=str(1 + (int(os.environ["ROS_DOMAIN_ID"]) % 100)))
+    proc = subprocess.run([sys.executable, "-m", "depthai_ros_bridge", "--ros-args", "--params-file",
+                           str(SIM_CONFIG), "-p", "autostart:=true"], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=seconds + 60)
+    table = Table(f"2. Sustained publish rate, real node + simulated OAK-D, {SIM_CONFIG.name} defaults "
+                  f"({seconds:.0f} s)", ["topic", "measured Hz", "configured Hz", "ratio", "messages"])
+    for topic, hz, count in re.findall(r"^(/\S+)\s+([\d.]+)\s+(\d+)\s*$", proc.stdout, re.M):
+        stream = topic.split("/")[2]
+        s = spec.streams[stream if stream != "stereo" else "left"]
+        configured = min(s.fps, spec.streams[stream].max_fps or s.fps)
+        table.rows.append([topic, f"{float(hz):.2f}", f"{configured:.1f}", f"{float(hz) / configured:.2f}", count])
+    if not table.rows:
+        table.notes.append(f"no rate table from the node (exit {proc.returncode}): {proc.stderr.strip()[-500:]}")
+    table.notes.append("Rates from the node's in-process subscriber (best effort) over the whole run, "
+                       "simulator rendering included in the same process.")
+    return table
+
+
+# -- main ---------------------------------------------------------------------------------
+def ros_environment() -> None:
+    os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"      # DDS stays on loopback
+    os.environ["DEPTHAI_TELEMETRY"] = "0"
+    os.environ["ROS_DOMAIN_ID"] = os.environ.get("BENCH_ROS_DOMAIN_ID") or str(1 + os.getpid() % 100)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="table 1 only, a few iterations (smoke test)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of the 30 fps CPU run")
+    parser.add_argument("--subscriber", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.subscriber:
+        return subscriber_main()
+
+    ros_environment()
+    import rclpy
+    started = time.monotonic()
+    print(machine())
+    print("Wall times are medians over iterations; rates and CPU are averages over each run.", flush=True)
+    tables: list[Table] = []
+    ready = False
+
+    def show(*new: Table) -> None:
+        for t in new:
+            print(t.text(), flush=True)
+        tables.extend(new)
+
+    rclpy.init(args=[])
+    sub = Subscriber()
+    node = rclpy.create_node("bench")
+    try:
+        show(conversion_costs(node, sub, 3 if args.quick else 60, 1 if args.quick else 3))
+        if not args.quick:
+            try:
+                import tf2_msgs.msg  # noqa: F401 - publishing needs it
+                ready = True
+            except ImportError:
+                print("\nTables 2-6 skipped: tf2_msgs.msg does not import (the bridge needs it).")
+            if ready:
+                show(*bridge_at_30fps(sub, args.seconds, 20))
+    finally:
+        node.destroy_node()
+        sub.close()
+        rclpy.try_shutdown()
+    if not args.quick and ready:
+        show(sustained_rates(15.0))
+    print("\n---- Markdown ----\n")
+    print(machine() + "\n")
+    print("\n\n".join(t.markdown() for t in tables))
+    print(f"\nbench wall time {time.monotonic() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
