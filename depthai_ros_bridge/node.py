@@ -3,12 +3,17 @@ from __future__ import annotations
 
 import time
 
+from dataclasses import replace
+
 from rcl_interfaces.msg import SetParametersResult
+from rclpy.callback_groups import ReentrantCallbackGroup
+from rclpy.parameter import Parameter
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from diagnostic_msgs.msg import DiagnosticArray
 
 from .core.spec import PARAMETERS, ConfigError, PipelineSpec, check_value, parse_spec
 from .device import Device, DeviceError, open_device
+from .nn.deployment import DeployError
 from .diagnostics import diagnostics_msg
 from .params import REBUILD_NOTE, current_values, declare_all
 from .publishing import Outputs
@@ -31,7 +36,13 @@ class CameraNode(LifecycleNode):
         self._diagnostics_timer = self.create_timer(1.0, self._publish_diagnostics)
         # Device threads report failures; the transition itself must run on the executor.
         self._failure_signal = self.create_guard_condition(self._handle_failure)
+        self._updating_parameters = False      # the node itself is showing what runs
+        self._nn_group = ReentrantCallbackGroup()   # a long deploy must not block lifecycle services
         self.add_on_set_parameters_callback(self._on_set_parameters)
+
+    @property
+    def is_active(self) -> bool:
+        return self._active
 
     # -- lifecycle -------------------------------------------------------------------------
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -51,16 +62,31 @@ class CameraNode(LifecycleNode):
         self.spec, self.device, self._failure = spec, device, None
         try:
             clock_offset = self.get_clock().now().nanoseconds * 1e-9 - time.monotonic()
-            self.outputs = Outputs(self, spec, device, clock_offset)
+            self.outputs = Outputs(self, spec, device, clock_offset, self._nn_group)
             device.start(self._on_frames, self.device_failed)
         except Exception as e:  # noqa: BLE001
             self.get_logger().error(f"configure failed starting the device: {e!r}")
+            self._release()
+            return FAILURE
+        if not self._deploy_startup_networks(spec):
             self._release()
             return FAILURE
         self._state_label = "inactive"
         self.get_logger().info(f"configured {device.info.kind} device {device.info.id} ({device.info.name}); "
                                f"topics: {', '.join(self.outputs.topics)}")
         return SUCCESS
+
+    def _deploy_startup_networks(self, spec: PipelineSpec) -> bool:
+        for stream, nn in self.outputs.nn.items():
+            wanted = spec.streams[stream].nn
+            if not wanted.model:
+                continue
+            try:
+                nn.deploy({"model": wanted.model, "nn_config": wanted.config, "labels": list(wanted.labels)})
+            except DeployError as e:
+                self.get_logger().error(f"configure failed: {stream}.nn.model: {e}")
+                return False
+        return True
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         try:
@@ -70,6 +96,8 @@ class CameraNode(LifecycleNode):
             self.get_logger().error(f"activate failed: {e!r}")
             return FAILURE
         self._active, self._state_label = True, "active"
+        for nn in self.outputs.nn.values():
+            nn.publish_label_info()
         return result
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -124,7 +152,20 @@ class CameraNode(LifecycleNode):
             self.trigger_cleanup()
 
     # -- parameters ------------------------------------------------------------------------
+    def show_nn_parameters(self, stream: str, model: str, config: str, labels, resize_mode: str) -> None:
+        """After a deploy or remove, `<stream>.nn.*` show what runs (`ros2 param get`)."""
+        self._updating_parameters = True
+        try:
+            self.set_parameters([Parameter(f"{stream}.nn.model", value=model),
+                                 Parameter(f"{stream}.nn.config", value=config),
+                                 Parameter(f"{stream}.nn.labels", value=list(labels)),
+                                 Parameter(f"{stream}.nn.resize_mode", value=resize_mode)])
+        finally:
+            self._updating_parameters = False
+
     def _on_set_parameters(self, params) -> SetParametersResult:
+        if self._updating_parameters:
+            return SetParametersResult(successful=True)
         for p in params:
             if p.name not in PARAMETERS:
                 continue
@@ -143,6 +184,9 @@ class CameraNode(LifecycleNode):
         stream, _, key = name.partition(".")
         if key == "max_fps":
             self.outputs.limiters[stream].max_fps = float(value)
+        elif key.startswith("nn.spatial.") and stream in self.outputs.nn:
+            nn = self.outputs.nn[stream]
+            nn.spatial_config = replace(nn.spatial_config, **{key.rsplit(".", 1)[1]: float(value)})
         elif name == "stereo.depth_limit_m":
             self.outputs.depth_limit_m = float(value)
         elif name == "stereo.confidence_threshold":

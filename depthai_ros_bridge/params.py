@@ -9,7 +9,8 @@ from rclpy.node import Node
 from .core.spec import PARAMETERS, Param
 
 _TYPES = {bool: ParameterType.PARAMETER_BOOL, int: ParameterType.PARAMETER_INTEGER,
-          float: ParameterType.PARAMETER_DOUBLE, str: ParameterType.PARAMETER_STRING}
+          float: ParameterType.PARAMETER_DOUBLE, str: ParameterType.PARAMETER_STRING,
+          list: ParameterType.PARAMETER_STRING_ARRAY}
 REBUILD_NOTE = "Read-only while configured: change it in the unconfigured state (cleanup, set, configure)."
 
 

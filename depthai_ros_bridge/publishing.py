@@ -16,6 +16,7 @@ from .core.frames import frame_array
 from .core.rates import RateLimiter, RateMeter
 from .core.spec import CAMERA_STREAMS, PipelineSpec
 from .device.base import Device, FrameSet
+from .nn_stream import NNStream
 
 _RELIABILITY = {"reliable": ReliabilityPolicy.RELIABLE, "best_effort": ReliabilityPolicy.BEST_EFFORT}
 
@@ -23,7 +24,8 @@ _RELIABILITY = {"reliable": ReliabilityPolicy.RELIABLE, "best_effort": Reliabili
 class Outputs:
     """Publishers of every enabled stream; `publish` runs on the device's thread."""
 
-    def __init__(self, node: LifecycleNode, spec: PipelineSpec, device: Device, clock_offset: float):
+    def __init__(self, node: LifecycleNode, spec: PipelineSpec, device: Device, clock_offset: float,
+                 nn_callback_group=None):
         self._node, self._spec, self._device = node, spec, device
         self._clock_offset = clock_offset        # ROS time - host steady clock
         self._pubs: dict[str, object] = {}
@@ -42,6 +44,8 @@ class Outputs:
             self._add("stereo", "~/stereo/disparity_color", Image)
         tf_qos = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
         self._tf = node.create_lifecycle_publisher(TFMessage, "/tf_static", tf_qos)
+        self.nn = {s: NNStream(node, s, spec, device, nn_callback_group) for s in CAMERA_STREAMS if spec.enabled(s)}
+        self._last_depth_mm: np.ndarray | None = None     # spatial results of a frame without depth use this
 
     def _add(self, stream: str, topic: str, msg_type) -> None:
         qos = self._spec.streams[stream].qos
@@ -73,17 +77,23 @@ class Outputs:
     def publish(self, frames: FrameSet) -> None:
         now = time.monotonic()
         seconds = frames.timestamp + self._clock_offset
+        images = {}
         for camera in CAMERA_STREAMS:
             frame = frames.frames.get(camera)
             if frame is None or not self._spec.enabled(camera):
                 continue
             self.received[camera].tick(now)
+            images[camera] = frame_array(frame)
             if self.limiters[camera].allow(frames.timestamp):
-                self._publish_camera(camera, frame_array(frame), seconds)
+                self._publish_camera(camera, images[camera], seconds)
         if "depth" in frames.frames and self._spec.enabled("stereo"):
             self.received["stereo"].tick(now)
+            self._last_depth_mm = frame_array(frames.frames["depth"])
             if self.limiters["stereo"].allow(frames.timestamp):
                 self._publish_stereo(frames, seconds)
+        for stream, result in frames.nn.items():
+            self.nn[stream].publish(result, images.get(stream), self._last_depth_mm, self._device.cameras.get("stereo"),
+                                    self._device.cameras[stream], seconds)
 
     def _publish_camera(self, camera: str, pixels: np.ndarray, seconds: float) -> None:
         hdr = conv.header(self._spec.optical_frame(camera), seconds)
@@ -125,6 +135,8 @@ class Outputs:
         return depth_mm
 
     def destroy(self) -> None:
+        for nn in self.nn.values():
+            nn.destroy()
         for pub in list(self._pubs.values()) + [self._tf]:
             self._node.destroy_lifecycle_publisher(pub)
         self._pubs.clear()

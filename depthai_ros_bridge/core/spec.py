@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .sensors import MONO_RESOLUTIONS, RGB_RESOLUTIONS
+from .spatial import SpatialConfig
 
 CAMERA_STREAMS = ("rgb", "left", "right")
 STREAMS = CAMERA_STREAMS + ("stereo",)
@@ -18,6 +19,7 @@ RELIABILITIES = ("reliable", "best_effort")
 MEDIAN_FILTERS = ("off", "3x3", "5x5", "7x7")
 DEPTH_ALIGNMENTS = ("right", "rgb")
 DEPTH_ENCODINGS = ("16UC1", "32FC1")
+RESIZE_MODES = ("letterbox", "crop", "stretch")
 
 
 class ConfigError(ValueError):
@@ -47,11 +49,33 @@ def _stream_params(stream: str, resolution: str | None, resolutions: dict | None
         f"{stream}.qos.depth": Param(10, "Publisher QoS history depth.", min=1, max=1000),
     }
     if resolution is not None:
+        p.update(_nn_params(stream))
         p[f"{stream}.resolution"] = Param(resolution, "Sensor output resolution.", tuple(resolutions))
         p[f"{stream}.fps"] = Param(30.0, "Sensor frame rate (Hz).", min=0.0)
         p[f"{stream}.frame_id"] = Param(
             "", "Optical frame id of the images; empty = <tf_prefix>_<stream>_camera_optical_frame.")
     return p
+
+
+def _nn_params(stream: str) -> dict[str, Param]:
+    nn = f"{stream}.nn"
+    return {
+        f"{nn}.model": Param("", "Network deployed at configure: path to .onnx, .blob or NN archive; "
+                                 "after a deploy/remove it shows what runs."),
+        f"{nn}.config": Param("", "Robopipe NNConfig JSON for a bare model (an NN archive carries its own)."),
+        f"{nn}.labels": Param([], "Class names, by class index."),
+        f"{nn}.resize_mode": Param("letterbox", "How frames fit the network input.", RESIZE_MODES),
+        f"{nn}.spatial.bbox_scale": Param(0.5, "Central share of a box whose depth gives its position.",
+                                          runtime=True, min=0.05, max=1.0),
+        f"{nn}.spatial.depth_min_m": Param(0.2, "Depth below this is ignored for positions (m).",
+                                           runtime=True, min=0.0),
+        f"{nn}.spatial.depth_max_m": Param(10.0, "Depth beyond this is ignored for positions (m).",
+                                           runtime=True, min=0.0),
+        f"{nn}.tracker.enabled": Param(False, "Track detections: ~/<stream>/nn/tracks with stable ids."),
+        f"{nn}.tracker.max_tracklets": Param(20, "Most objects tracked at once.", min=1, max=1000),
+        f"{nn}.tracker.confidence_threshold": Param(0.5, "Only detections above this are tracked.",
+                                                    min=0.0, max=1.0),
+    }
 
 
 PARAMETERS: dict[str, Param] = {
@@ -89,6 +113,25 @@ class QoSSpec:
 
 
 @dataclass(frozen=True)
+class TrackerSpec:
+    enabled: bool
+    max_tracklets: int
+    confidence_threshold: float
+
+
+@dataclass(frozen=True)
+class NNSpec:
+    """The network to deploy on a stream at configure (model empty = none), and how to use its results."""
+
+    model: str
+    config: str
+    labels: tuple[str, ...]
+    resize_mode: str
+    spatial: SpatialConfig
+    tracker: TrackerSpec
+
+
+@dataclass(frozen=True)
 class StreamSpec:
     name: str
     enabled: bool
@@ -100,6 +143,7 @@ class StreamSpec:
     height: int = 0
     fps: float = 0.0
     frame_id: str = ""
+    nn: NNSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -153,7 +197,8 @@ class PipelineSpec:
         return max((s.fps for s in self.streams.values() if s.enabled and s.fps), default=0.0)
 
 
-_KIND_NAMES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+_KIND_NAMES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+               list: "a string array", tuple: "a string array"}
 
 
 def check_value(name: str, value: Any) -> str | None:
@@ -162,6 +207,8 @@ def check_value(name: str, value: Any) -> str | None:
     kind = type(rule.default)
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
+    if kind is list and isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return None
     if type(value) is not kind:
         return f"must be {_KIND_NAMES[kind]}, got {_KIND_NAMES.get(type(value), type(value).__name__)} {value!r}"
     if rule.choices and value not in rule.choices:
@@ -171,6 +218,15 @@ def check_value(name: str, value: Any) -> str | None:
     if rule.max is not None and value > rule.max:
         return f"{value} is above the maximum {rule.max}"
     return None
+
+
+def _nn_spec(v: dict[str, Any], stream: str) -> NNSpec:
+    nn = f"{stream}.nn"
+    return NNSpec(v[f"{nn}.model"], v[f"{nn}.config"], tuple(v[f"{nn}.labels"]), v[f"{nn}.resize_mode"],
+                  SpatialConfig(v[f"{nn}.spatial.bbox_scale"], v[f"{nn}.spatial.depth_min_m"],
+                                v[f"{nn}.spatial.depth_max_m"]),
+                  TrackerSpec(v[f"{nn}.tracker.enabled"], v[f"{nn}.tracker.max_tracklets"],
+                              v[f"{nn}.tracker.confidence_threshold"]))
 
 
 def parse_spec(values: Mapping[str, Any], node_name: str = "oak") -> PipelineSpec:
@@ -203,7 +259,7 @@ def parse_spec(values: Mapping[str, Any], node_name: str = "oak") -> PipelineSpe
         table = RGB_RESOLUTIONS if s == "rgb" else MONO_RESOLUTIONS
         width, height = table[v[f"{s}.resolution"]]
         streams[s] = StreamSpec(s, v[f"{s}.enabled"], v[f"{s}.max_fps"], qos, v[f"{s}.resolution"],
-                                width, height, v[f"{s}.fps"], v[f"{s}.frame_id"])
+                                width, height, v[f"{s}.fps"], v[f"{s}.frame_id"], _nn_spec(v, s))
         if streams[s].enabled and streams[s].fps <= 0:
             problems[f"{s}.fps"] = f"must be > 0, got {streams[s].fps}"
 

@@ -7,11 +7,14 @@ simulator exercises the real device's downstream code.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Protocol
 
 import depthai as dai
 
 from ..core.camera_model import CameraModel
+from ..nn.deployment import Deployment
+from ..nn.host_network import NNResult
 
 
 class DeviceError(RuntimeError):
@@ -46,6 +49,7 @@ class FrameSet:
     seq: int
     timestamp: float                      # seconds, host steady clock (device clock synced to it)
     frames: dict[str, dai.ImgFrame] = field(default_factory=dict)
+    nn: dict[str, NNResult] = field(default_factory=dict)   # stream -> its network's result on this frame
 
 
 FrameCallback = Callable[[FrameSet], None]
@@ -62,6 +66,13 @@ class Device(Protocol):
 
     def set_confidence_threshold(self, value: int) -> None:
         """Apply the disparity confidence threshold live."""
+
+    def deploy(self, stream: str, deployment: Deployment, workdir: Path) -> None:
+        """Run a network on a stream, replacing any there. Atomic: on failure (DeployError)
+        the previous network keeps running and every stream keeps flowing."""
+
+    def remove(self, stream: str) -> None:
+        """Stop the stream's network (DeployError if there is none)."""
 
     def status(self) -> dict[str, str]:
         """Health values for /diagnostics (temperatures, loads); labelled if simulated."""

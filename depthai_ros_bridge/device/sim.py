@@ -8,13 +8,17 @@ from __future__ import annotations
 import math
 import threading
 import time
+from pathlib import Path
 
 import depthai as dai
 import numpy as np
 
 from ..core.frames import T, make_frame
 from ..core.spec import PipelineSpec
-from ..sim.align import align_depth
+from ..nn.deployment import DeployError, Deployment
+from ..nn.host_network import HostNetwork
+from ..core.align import align_depth
+from ..core.depth import disparity_to_depth_mm
 from ..sim.render import Renderer
 from ..sim.rig import oakd_rig
 from ..sim.scene import Scene
@@ -60,6 +64,8 @@ class SimDevice:
         self.capture_fps = spec.capture_fps
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._networks: dict[str, HostNetwork] = {}
+        self._networks_lock = threading.Lock()
         self._busy_s = 0.0       # time spent capturing, for the simulated CPU load
         self._captured = 0
         self._started = time.monotonic()
@@ -72,17 +78,24 @@ class SimDevice:
         """Everything the device produces at capture tick `seq` (deterministic in seq)."""
         t, spec = self.scene_time(seq), self._spec
         frames = FrameSet(seq, timestamp)
+        images = {}
         if spec.enabled("rgb") and _due(seq, spec.streams["rgb"].fps, self.capture_fps):
-            frames.frames["rgb"] = self._frame("rgb", self.renderer.render(self.rig.rgb, t).image, T.BGR888i, frames)
+            images["rgb"] = self.renderer.render(self.rig.rgb, t).image
+            frames.frames["rgb"] = self._frame("rgb", images["rgb"], T.BGR888i, frames)
         mono_due = _due(seq, spec.streams["left"].fps, self.capture_fps)
         if mono_due and (spec.enabled("left") or spec.enabled("right")):
-            left = self.renderer.render(self.rig.left, t, mono=True).image
-            right = self.renderer.render(self.rig.right, t, mono=True).image
-            for name, image in (("left", left), ("right", right)):
+            images["left"] = self.renderer.render(self.rig.left, t, mono=True).image
+            images["right"] = self.renderer.render(self.rig.right, t, mono=True).image
+            for name in ("left", "right"):
                 if spec.enabled(name):
-                    frames.frames[name] = self._frame(name, image, T.GRAY8, frames)
+                    frames.frames[name] = self._frame(name, images[name], T.GRAY8, frames)
             if self._matcher is not None:
-                self._add_stereo(frames, left, right)
+                self._add_stereo(frames, images["left"], images["right"])
+        with self._networks_lock:
+            networks = dict(self._networks)
+        for stream, network in networks.items():
+            if stream in frames.frames:
+                frames.nn[stream] = network.run(images[stream], seq, frames.timestamp)
         return frames
 
     def _frame(self, camera: str, pixels: np.ndarray, kind, frames: FrameSet) -> dai.ImgFrame:
@@ -91,11 +104,10 @@ class SimDevice:
     def _add_stereo(self, frames: FrameSet, left: np.ndarray, right: np.ndarray) -> None:
         disparity = self._matcher.compute(left, right)          # px, aligned to the right camera, 0 = invalid
         geometry = self.stereo
-        with np.errstate(divide="ignore"):
-            depth_m = np.where(disparity > 0, geometry.focal_px * geometry.baseline_m / disparity, 0.0)
+        depth_mm = disparity_to_depth_mm(disparity, geometry.focal_px, geometry.baseline_m)
         if self._spec.stereo.align == "rgb":
-            depth_m = align_depth(depth_m, self.rig.right, self.cameras["stereo"])
-        depth_mm = np.clip(np.round(depth_m * 1000.0), 0, 65535).astype(np.uint16)
+            aligned_m = align_depth(depth_mm / np.float32(1000), self.rig.right, self.cameras["stereo"])
+            depth_mm = np.rint(aligned_m * 1000).astype(np.uint16)
         raw_disparity = np.round(disparity * geometry.disparity_scale).astype(np.uint16)
         frames.frames["depth"] = make_frame(depth_mm, T.RAW16, frames.seq, frames.timestamp,
                                             dai.CameraBoardSocket.CAM_C)
@@ -114,8 +126,8 @@ class SimDevice:
         start, tick = time.monotonic(), 0
         while not self._stop.wait(max(0.0, start + tick * period - time.monotonic())):
             began = time.monotonic()
-            try:
-                frames = self.capture(tick, began)
+            try:   # stamped at the tick (the exposure), however late the capture runs
+                frames = self.capture(tick, start + tick * period)
             except Exception as e:  # noqa: BLE001 - reported to the node, which goes to on_error
                 on_error(DeviceError(f"simulated device failed at frame {tick}: {e!r}"))
                 return
@@ -129,6 +141,21 @@ class SimDevice:
         if self._matcher is not None:
             self._matcher.set_confidence_threshold(value)
 
+    def deploy(self, stream: str, deployment: Deployment, workdir: Path) -> None:
+        camera = self.cameras[stream]
+        network = HostNetwork(deployment, camera.width, camera.height, workdir)   # raises DeployError
+        with self._networks_lock:
+            previous, self._networks[stream] = self._networks.get(stream), network
+        if previous is not None:
+            previous.close()
+
+    def remove(self, stream: str) -> None:
+        with self._networks_lock:
+            network = self._networks.pop(stream, None)
+        if network is None:
+            raise DeployError(f"no network is deployed on {stream}")
+        network.close()
+
     def status(self) -> dict[str, str]:
         elapsed = max(time.monotonic() - self._started, 1e-9)
         load = 100.0 * self._busy_s / elapsed if self._captured else 0.0
@@ -141,3 +168,7 @@ class SimDevice:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5.0)
         self._thread = None
+        with self._networks_lock:
+            networks, self._networks = list(self._networks.values()), {}
+        for network in networks:
+            network.close()

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-RESIZE_MODES = ("letterbox", "crop", "stretch")
+from ..core.spec import RESIZE_MODES
+
 
 
 @dataclass(frozen=True)

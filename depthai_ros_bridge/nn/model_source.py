@@ -30,7 +30,7 @@ class ModelPackage:
     format: str                      # the network's format: "onnx" | "blob"
     name: str                        # the model's file name, for logs and parameters
     model: bytes                     # the network itself
-    archive: dai.NNArchive | None    # the parsed NN archive, when it came in one
+    archive_path: Path | None        # the NN archive on disk, when it came in one
     archive_config: dict | None      # its config.json
 
 
@@ -123,6 +123,10 @@ def load_package(name: str, data: bytes, workdir: Path) -> ModelPackage:
     kind = identify(name, data)
     if kind != "archive":
         return ModelPackage(kind, name, data, None, None)
+    return read_archive(name, data, workdir)
+
+
+def read_archive(name: str, data: bytes, workdir: Path) -> ModelPackage:
     files = _open_archive(name, data)
     if "config.json" not in files:
         raise ModelError(f"archive {name!r} has no config.json (members: {', '.join(sorted(files)) or 'none'})")
@@ -141,7 +145,7 @@ def load_package(name: str, data: bytes, workdir: Path) -> ModelPackage:
     path = Path(workdir) / f"model{suffix}"
     path.write_bytes(data)
     try:
-        archive = dai.NNArchive(str(path))
+        dai.NNArchive(str(path))
     except Exception as e:  # noqa: BLE001 - depthai raises plain RuntimeErrors
         raise ModelError(f"archive {name!r}: config.json is invalid for an NN archive: {e}") from None
-    return ModelPackage(fmt, model_file, files[model_file], archive, config)
+    return ModelPackage(fmt, model_file, files[model_file], path, config)

@@ -1,0 +1,120 @@
+"""A camera node plus a client node on one executor thread; everything the tests do goes over DDS."""
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import defaultdict
+
+import rclpy
+from lifecycle_msgs.msg import Transition
+from lifecycle_msgs.srv import ChangeState, GetState
+from rcl_interfaces.srv import SetParameters
+from rclpy.executors import MultiThreadedExecutor
+from rclpy.parameter import Parameter
+from rclpy.qos import QoSProfile, qos_profile_sensor_data
+
+from depthai_ros_bridge.node import CameraNode
+
+TIMEOUT_S = 30.0
+_names = itertools.count()
+TRANSITIONS = {"configure": Transition.TRANSITION_CONFIGURE, "activate": Transition.TRANSITION_ACTIVATE,
+               "deactivate": Transition.TRANSITION_DEACTIVATE, "cleanup": Transition.TRANSITION_CLEANUP,
+               "shutdown": Transition.TRANSITION_UNCONFIGURED_SHUTDOWN}
+_SHUTDOWN_FROM = {"unconfigured": Transition.TRANSITION_UNCONFIGURED_SHUTDOWN,
+                  "inactive": Transition.TRANSITION_INACTIVE_SHUTDOWN,
+                  "active": Transition.TRANSITION_ACTIVE_SHUTDOWN}
+# Small and fast: a static scene at a modest rate keeps CI machines unhurried.
+FAST_SIM = {"device.type": "sim", "rgb.resolution": "720p", "rgb.fps": 10.0, "left.fps": 10.0,
+            "right.fps": 10.0, "sim.motion_speed": 0.0}
+
+
+class Collector:
+    """Messages of one topic, with a wait for a count."""
+
+    def __init__(self):
+        self.messages = []
+        self._cond = threading.Condition()
+
+    def __call__(self, msg):
+        with self._cond:
+            self.messages.append(msg)
+            self._cond.notify_all()
+
+    def wait(self, count: int = 1, timeout: float = TIMEOUT_S):
+        with self._cond:
+            if not self._cond.wait_for(lambda: len(self.messages) >= count, timeout):
+                raise TimeoutError(f"got {len(self.messages)} of {count} messages in {timeout} s")
+            return self.messages[-1]
+
+
+def wait_until(predicate, timeout: float = TIMEOUT_S, what: str = "condition") -> None:
+    """Poll a condition (every 20 ms) until it holds; a timeout is a failure."""
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not met in {timeout} s")
+        pause.wait(0.02)
+
+
+class Harness:
+    def __init__(self, **params):
+        self.name = f"oak{next(_names)}"
+        overrides = [Parameter(k, value=v) for k, v in params.items()]
+        self.node = CameraNode(self.name, parameter_overrides=overrides)
+        self.client = rclpy.create_node(f"{self.name}_test_client")
+        self.executor = MultiThreadedExecutor(num_threads=4)
+        self.executor.add_node(self.node)
+        self.executor.add_node(self.client)
+        self._thread = threading.Thread(target=self.executor.spin, daemon=True)
+        self._thread.start()
+        self._clients = {}
+        self.collectors = defaultdict(Collector)
+
+    def topic(self, relative: str) -> str:
+        return f"/{self.name}/{relative}" if not relative.startswith("/") else relative
+
+    def _call(self, srv_type, service: str, request):
+        client = self._clients.get(service)
+        if client is None:
+            client = self._clients[service] = self.client.create_client(srv_type, service)
+        if not client.wait_for_service(timeout_sec=TIMEOUT_S):
+            raise TimeoutError(f"service {service} not available")
+        done = threading.Event()
+        future = client.call_async(request)
+        future.add_done_callback(lambda _f: done.set())
+        if not done.wait(TIMEOUT_S):
+            raise TimeoutError(f"no answer from {service}")
+        return future.result()
+
+    def transition(self, label: str) -> bool:
+        transition_id = TRANSITIONS[label]
+        if label == "shutdown":
+            transition_id = _SHUTDOWN_FROM[self.state()]
+        return self._call(ChangeState, self.topic("change_state"),
+                          ChangeState.Request(transition=Transition(id=transition_id))).success
+
+    def state(self) -> str:
+        return self._call(GetState, self.topic("get_state"), GetState.Request()).current_state.label
+
+    def set_parameters(self, **params):
+        msgs = [Parameter(k, value=v).to_parameter_msg() for k, v in params.items()]
+        return self._call(SetParameters, self.topic("set_parameters"), SetParameters.Request(parameters=msgs)).results
+
+    def subscribe(self, topic: str, msg_type, qos: QoSProfile = qos_profile_sensor_data) -> Collector:
+        topic = self.topic(topic)
+        collector = self.collectors[topic]
+        self.client.create_subscription(msg_type, topic, collector, qos)
+        return collector
+
+    def close(self) -> None:
+        if self.node.device is not None:
+            self.node.trigger_shutdown()
+        self.executor.shutdown()
+        self._thread.join(timeout=TIMEOUT_S)
+        self.node.destroy_node()
+        self.client.destroy_node()
+
+
+__all__ = ["Collector", "FAST_SIM", "Harness", "wait_until"]
