@@ -4,7 +4,7 @@
 #
 #   make venv                  create/update .venv (idempotent, a few seconds when current)
 #   make run [RUN_SECONDS=20]  run the node against the simulated OAK-D (config/sim.yaml)
-#   make test [PYTEST_ARGS=...]
+#   make test [PYTEST_ARGS=...] [TESTS=test/some_dir]
 #   make bench
 #   make colcon-check          build this package with colcon in a temp workspace
 #
@@ -19,6 +19,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PYTHON ?= python3
 PYTEST_ARGS ?=
+TESTS ?= test
 
 export ROS_AUTOMATIC_DISCOVERY_RANGE ?= LOCALHOST
 export DEPTHAI_TELEMETRY := 0
@@ -42,7 +43,7 @@ run: venv
 	$(IN_VENV) python -m depthai_ros_bridge --ros-args --params-file config/sim.yaml -p autostart:=true
 
 test: venv
-	$(IN_VENV) python -m pytest -q test $(PYTEST_ARGS)
+	$(IN_VENV) python -m pytest -q $(TESTS) $(PYTEST_ARGS)
 
 bench: venv
 	$(IN_VENV) python -m depthai_ros_bridge.bench
