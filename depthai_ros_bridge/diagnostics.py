@@ -15,11 +15,13 @@ def _kv(values: dict) -> list[KeyValue]:
 
 
 def diagnostics_msg(node_name: str, state: str, spec: PipelineSpec | None, device, outputs,
-                    failure: Exception | None, now: float) -> DiagnosticArray:
+                    problem: Exception | str | None, now: float) -> DiagnosticArray:
     device_values = {"state": state}
     level, message = OK, state
-    if failure is not None:
-        level, message = ERROR, f"device failed: {failure}"
+    if isinstance(problem, Exception):
+        level, message = ERROR, f"device failed: {problem}"
+    elif problem:
+        level, message = ERROR, problem
     hardware_id = ""
     if device is not None:
         hardware_id = device.info.id
@@ -44,4 +46,12 @@ def diagnostics_msg(node_name: str, state: str, spec: PipelineSpec | None, devic
         statuses.append(DiagnosticStatus(
             level=WARN if slow else OK, name=f"{node_name}: {name}", hardware_id=hardware_id,
             message=f"{received:.1f} Hz of {expected:.1f} Hz" + (" (slow)" if slow else ""), values=_kv(values)))
+    for name, nn in outputs.nn.items():
+        d = nn.deployment
+        values = {"status": nn.status, "inference rate (Hz)": f"{nn.inferences.rate(now):.1f}"}
+        if d is not None:
+            values.update({"model": d.source, "type": d.config.type, "labels": ", ".join(d.labels),
+                           "resize mode": d.resize_mode})
+        statuses.append(DiagnosticStatus(level=OK, name=f"{node_name}: {name} nn", hardware_id=hardware_id,
+                                         message=nn.status, values=_kv(values)))
     return DiagnosticArray(status=statuses)

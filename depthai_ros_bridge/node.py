@@ -32,6 +32,7 @@ class CameraNode(LifecycleNode):
         self._active = False
         self._state_label = "unconfigured"
         self._failure: Exception | None = None
+        self.last_error = ""                  # why the last transition failed, also on /diagnostics
         self._diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self._diagnostics_timer = self.create_timer(1.0, self._publish_diagnostics)
         # Device threads report failures; the transition itself must run on the executor.
@@ -46,55 +47,56 @@ class CameraNode(LifecycleNode):
 
     # -- lifecycle -------------------------------------------------------------------------
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self.last_error = ""
         try:
             spec = parse_spec(current_values(self), self.get_name())
         except ConfigError as e:
-            self.get_logger().error(f"configure failed: invalid parameters: {e}")
-            return FAILURE
+            return self._fail(f"configure failed: invalid parameters: {e}")
         try:
             device = open_device(spec)
         except DeviceError as e:
-            self.get_logger().error(f"configure failed: {e}")
-            return FAILURE
+            return self._fail(f"configure failed: {e}")
         except Exception as e:  # noqa: BLE001 - rclpy would swallow it without a trace
-            self.get_logger().error(f"configure failed opening the {spec.device.type} device: {e!r}")
-            return FAILURE
+            return self._fail(f"configure failed opening the {spec.device.type} device: {e!r}")
         self.spec, self.device, self._failure = spec, device, None
         try:
             clock_offset = self.get_clock().now().nanoseconds * 1e-9 - time.monotonic()
             self.outputs = Outputs(self, spec, device, clock_offset, self._nn_group)
             device.start(self._on_frames, self.device_failed)
         except Exception as e:  # noqa: BLE001
-            self.get_logger().error(f"configure failed starting the device: {e!r}")
             self._release()
-            return FAILURE
-        if not self._deploy_startup_networks(spec):
+            return self._fail(f"configure failed starting the device: {e!r}")
+        error = self._deploy_startup_networks(spec)
+        if error:
             self._release()
-            return FAILURE
+            return self._fail(error)
         self._state_label = "inactive"
         self.get_logger().info(f"configured {device.info.kind} device {device.info.id} ({device.info.name}); "
                                f"topics: {', '.join(self.outputs.topics)}")
         return SUCCESS
 
-    def _deploy_startup_networks(self, spec: PipelineSpec) -> bool:
+    def _fail(self, reason: str) -> TransitionCallbackReturn:
+        self.last_error = reason
+        self.get_logger().error(reason)
+        return FAILURE
+
+    def _deploy_startup_networks(self, spec: PipelineSpec) -> str:
+        """Deploy the networks named by `<stream>.nn.model`; the reason of the first failure, if any."""
         for stream, nn in self.outputs.nn.items():
             wanted = spec.streams[stream].nn
-            if not wanted.model:
-                continue
-            try:
-                nn.deploy({"model": wanted.model, "nn_config": wanted.config, "labels": list(wanted.labels)})
-            except DeployError as e:
-                self.get_logger().error(f"configure failed: {stream}.nn.model: {e}")
-                return False
-        return True
+            if wanted.model:
+                try:
+                    nn.deploy({"model": wanted.model, "nn_config": wanted.config, "labels": list(wanted.labels)})
+                except DeployError as e:
+                    return f"configure failed: {stream}.nn.model: {e}"
+        return ""
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         try:
             result = super().on_activate(state)
             self.outputs.publish_static_tf()
         except Exception as e:  # noqa: BLE001
-            self.get_logger().error(f"activate failed: {e!r}")
-            return FAILURE
+            return self._fail(f"activate failed: {e!r}")
         self._active, self._state_label = True, "active"
         for nn in self.outputs.nn.values():
             nn.publish_label_info()
@@ -195,6 +197,6 @@ class CameraNode(LifecycleNode):
     # -- diagnostics -----------------------------------------------------------------------
     def _publish_diagnostics(self) -> None:
         msg = diagnostics_msg(self.get_name(), self._state_label, self.spec, self.device, self.outputs,
-                              self._failure, time.monotonic())
+                              self._failure or self.last_error, time.monotonic())
         msg.header.stamp = self.get_clock().now().to_msg()
         self._diagnostics.publish(msg)
