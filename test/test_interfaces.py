@@ -231,8 +231,8 @@ _PUBLISHER = textwrap.dedent("""
 
     rclpy.init()
     node = rclpy.create_node("drb_interfaces_pub")
-    det_pub = node.create_publisher(Detection3DArray, "drb_test/detections", 10)
-    tf_pub = node.create_publisher(TFMessage, "drb_test/tf", 10)
+    det_pub = node.create_publisher(Detection3DArray, sys.argv[2] + "/detections", 10)
+    tf_pub = node.create_publisher(TFMessage, sys.argv[2] + "/tf", 10)
     dets = Detection3DArray()
     dets.header.frame_id = "oak_rgb_camera_optical_frame"
     det = Detection3D(id="track-7")
@@ -246,12 +246,16 @@ _PUBLISHER = textwrap.dedent("""
     tf = TFMessage(transforms=[TransformStamped(child_frame_id="oak_rgb_camera_frame")])
     tf.transforms[0].header.frame_id = "oak"
     deadline = time.monotonic() + float(sys.argv[1])
-    while time.monotonic() < deadline:
-        det_pub.publish(dets)
-        tf_pub.publish(tf)
-        time.sleep(0.05)
-    node.destroy_node()
-    rclpy.shutdown()
+    try:
+        while time.monotonic() < deadline:
+            det_pub.publish(dets)
+            tf_pub.publish(tf)
+            time.sleep(0.05)
+    except Exception:
+        if rclpy.ok():  # not merely stopped by the test's SIGTERM
+            raise
+    finally:
+        rclpy.try_shutdown()
 """)
 
 
@@ -263,15 +267,17 @@ def test_messages_cross_dds_between_processes_with_upstream_hashes():
     from tf2_msgs.msg import TFMessage
     from vision_msgs.msg import Detection3DArray
 
-    publisher = subprocess.Popen([sys.executable, "-c", _PUBLISHER, "30"], env=os.environ.copy())
+    # Unique topics: another test run sharing this ROS domain must not interfere.
+    ns = f"/drb_test_{os.getpid()}"
+    publisher = subprocess.Popen([sys.executable, "-c", _PUBLISHER, "30", ns], env=os.environ.copy())
     context = Context()
     rclpy.init(context=context)
     try:
         node = rclpy.create_node("drb_interfaces_sub", context=context)
         got: dict[str, object] = {}
-        node.create_subscription(Detection3DArray, "drb_test/detections",
+        node.create_subscription(Detection3DArray, f"{ns}/detections",
                                  lambda m: got.setdefault("dets", m), 10)
-        node.create_subscription(TFMessage, "drb_test/tf", lambda m: got.setdefault("tf", m), 10)
+        node.create_subscription(TFMessage, f"{ns}/tf", lambda m: got.setdefault("tf", m), 10)
         executor = SingleThreadedExecutor(context=context)
         executor.add_node(node)
         deadline = time.monotonic() + 25.0
@@ -287,13 +293,20 @@ def test_messages_cross_dds_between_processes_with_upstream_hashes():
         assert (det.bbox.center.position.z, det.bbox.size.x) == (2.5, 0.5)
         assert got["tf"].transforms[0].child_frame_id == "oak_rgb_camera_frame"
 
-        # The hash the remote endpoint advertises on the ROS graph.
-        for topic, type_name in (("/drb_test/detections", "vision_msgs/msg/Detection3DArray"),
-                                 ("/drb_test/tf", "tf2_msgs/msg/TFMessage")):
-            remote = [i for i in node.get_publishers_info_by_topic(topic)
-                      if i.node_name == "drb_interfaces_pub"]
-            assert remote, topic
-            assert str(remote[0].topic_type_hash) == UPSTREAM_HASHES[type_name]
+        # The hash the remote endpoint advertises on the ROS graph. Graph data
+        # can trail the first samples, so poll for it (this node has no
+        # publishers: every publisher endpoint seen is the other process's).
+        expected = {f"{ns}/detections": UPSTREAM_HASHES["vision_msgs/msg/Detection3DArray"],
+                    f"{ns}/tf": UPSTREAM_HASHES["tf2_msgs/msg/TFMessage"]}
+        seen: dict[str, list[str]] = {}
+        deadline = time.monotonic() + 15.0
+        while time.monotonic() < deadline:
+            seen = {t: [str(i.topic_type_hash) for i in node.get_publishers_info_by_topic(t)]
+                    for t in expected}
+            if all(seen.values()):
+                break
+            executor.spin_once(timeout_sec=0.1)
+        assert seen == {t: [h] for t, h in expected.items()}
         executor.shutdown()
         node.destroy_node()
     finally:
