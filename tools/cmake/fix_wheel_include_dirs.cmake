@@ -15,9 +15,24 @@
 # after every find_package() has run and before generation checks the paths.
 # DRB_PYTHON_INCLUDE_DIR and DRB_NUMPY_INCLUDE_DIR come from the build script
 # (sysconfig.get_paths()["include"] and numpy.get_include() of the venv's Python).
+# Without them, they are asked of Python3_EXECUTABLE, else of `python3` on PATH,
+# so other interface packages can use this file too, e.g. with colcon:
+#   colcon build --cmake-args -DCMAKE_PROJECT_INCLUDE=<repo>/tools/cmake/fix_wheel_include_dirs.cmake
 
 if(NOT DRB_PYTHON_INCLUDE_DIR OR NOT DRB_NUMPY_INCLUDE_DIR)
-  message(FATAL_ERROR "fix_wheel_include_dirs.cmake needs DRB_PYTHON_INCLUDE_DIR and DRB_NUMPY_INCLUDE_DIR")
+  if(Python3_EXECUTABLE)
+    set(_drb_py "${Python3_EXECUTABLE}")
+  else()
+    find_program(_drb_py NAMES python3 python REQUIRED)
+  endif()
+  execute_process(
+    COMMAND "${_drb_py}" -c "import sysconfig, numpy; print(sysconfig.get_paths()['include'] + ';' + numpy.get_include())"
+    OUTPUT_VARIABLE _drb_dirs OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE _drb_rc)
+  if(NOT _drb_rc EQUAL 0)
+    message(FATAL_ERROR "fix_wheel_include_dirs.cmake: ${_drb_py} could not report its Python/numpy include dirs")
+  endif()
+  list(GET _drb_dirs 0 DRB_PYTHON_INCLUDE_DIR)
+  list(GET _drb_dirs 1 DRB_NUMPY_INCLUDE_DIR)
 endif()
 
 function(_drb_fix_wheel_include_dirs)
