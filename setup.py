@@ -24,6 +24,7 @@ setup(
     entry_points={
         "console_scripts": [
             "camera_node = depthai_ros_bridge.__main__:main",
+            "oak_nn = depthai_ros_bridge.nn.__main__:main",
         ],
     },
 )

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import cv2
+import depthai as dai
 import numpy as np
 from rcl_interfaces.msg import SetParametersResult
 from rcl_interfaces.srv import SetParametersAtomically
@@ -32,6 +33,7 @@ from .nn import messages
 from .nn.deployment import DeployError, Deployment, build_deployment
 from .nn.host_network import NNResult
 from .nn.messages import Detection
+from .nn.tracking import HostTracker, tracks_from_tracklets
 
 
 def _request_values(parameters) -> dict:
@@ -47,6 +49,8 @@ class NNStream:
         self._node, self.stream, self._device = node, stream, device
         nn_spec = spec.streams[stream].nn
         self.spatial_config = nn_spec.spatial
+        self._tracker_spec = nn_spec.tracker
+        self._tracker: HostTracker | None = None
         self._resize_mode = nn_spec.resize_mode
         self._frame_id = spec.optical_frame(stream)
         self._has_depth = spec.enabled("stereo")
@@ -102,6 +106,7 @@ class NNStream:
             old, self._workdir, self.deployment = self._workdir, workdir, deployment
             if old is not None:
                 old.cleanup()
+            self._replace_tracker(deployment)
             self._make_publishers(deployment)
             self.status, self._deployed_at = f"running {deployment.source}", time.monotonic()
             self.publish_label_info()
@@ -118,7 +123,15 @@ class NNStream:
             self._node.show_nn_parameters(self.stream, "", "", (), self._resize_mode)
             self._node.get_logger().info(f"{self.stream}: network removed")
 
+    def _replace_tracker(self, deployment: Deployment | None) -> None:
+        old, self._tracker = self._tracker, None
+        if deployment is not None and self._tracker_spec.enabled and deployment.config.type != "Generic":
+            self._tracker = HostTracker(self._tracker_spec.max_tracklets, self._tracker_spec.confidence_threshold)
+        if old is not None:
+            old.close()
+
     def _release(self) -> None:
+        self._replace_tracker(None)
         for pub in self._pubs.values():
             self._node.destroy_lifecycle_publisher(pub)
         self._pubs.clear()
@@ -139,6 +152,8 @@ class NNStream:
             wanted["tensors"] = Float32MultiArray
         else:
             wanted.update(detections=Detection2DArray, overlay=Image)
+            if self._tracker_spec.enabled:
+                wanted["tracks"] = Detection2DArray
             if self._has_depth:
                 wanted["spatial_detections"] = Detection3DArray
         for name in set(self._pubs) - set(wanted):
@@ -187,10 +202,30 @@ class NNStream:
             detections = self._locate(detections, depth_mm, depth_camera, stream_camera)
         if self._wanted("detections"):
             self._pubs["detections"].publish(messages.detection2d_array(detections, hdr))
+        if self._tracker is not None:    # fed every frame, wanted or not: tracks need an unbroken sequence
+            tracks = self._track(raw, boxes, stream_camera)
+            if self._wanted("tracks"):
+                self._pubs["tracks"].publish(messages.detection2d_array(tracks, hdr))
         if want_spatial:
             self._pubs["spatial_detections"].publish(messages.detection3d_array(detections, hdr))
         if want_overlay and image is not None:
             self._pubs["overlay"].publish(conv.image_msg(draw_overlay(image, detections), hdr))
+
+    def _track(self, raw, boxes, camera: CameraModel) -> list[Detection]:
+        """Detections in frame coordinates -> depthai's ObjectTracker -> tracks with ids and status."""
+        w, h = camera.width, camera.height
+        in_frame = dai.ImgDetections()
+        converted = []
+        for d, (x0, y0, x1, y1) in zip(raw, boxes):
+            det = dai.ImgDetection()
+            det.label, det.confidence = d.label, d.confidence
+            det.xmin, det.ymin, det.xmax, det.ymax = x0 / w, y0 / h, x1 / w, y1 / h
+            converted.append(det)
+        in_frame.detections = converted
+        return [Detection(self.deployment.label(t.label), t.confidence,
+                          (t.box_norm[0] * w, t.box_norm[1] * h, t.box_norm[2] * w, t.box_norm[3] * h),
+                          track_id=str(t.id), status=t.status)
+                for t in tracks_from_tracklets(self._tracker.track((w, h), in_frame))]
 
     def _locate(self, detections: list[Detection], depth_mm: np.ndarray, depth_camera: CameraModel,
                 stream_camera: CameraModel) -> list[Detection]:

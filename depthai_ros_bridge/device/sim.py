@@ -66,6 +66,7 @@ class SimDevice:
         self._thread: threading.Thread | None = None
         self._networks: dict[str, HostNetwork] = {}
         self._networks_lock = threading.Lock()
+        self._nn_errors: dict[str, str] = {}
         self._busy_s = 0.0       # time spent capturing, for the simulated CPU load
         self._captured = 0
         self._started = time.monotonic()
@@ -91,11 +92,14 @@ class SimDevice:
                     frames.frames[name] = self._frame(name, images[name], T.GRAY8, frames)
             if self._matcher is not None:
                 self._add_stereo(frames, images["left"], images["right"])
+        # Inference holds the lock, so a network is never closed while it runs (deploy swaps under it).
         with self._networks_lock:
-            networks = dict(self._networks)
-        for stream, network in networks.items():
-            if stream in frames.frames:
-                frames.nn[stream] = network.run(images[stream], seq, frames.timestamp)
+            for stream, network in self._networks.items():
+                if stream in frames.frames:
+                    try:
+                        frames.nn[stream] = network.run(images[stream], seq, frames.timestamp)
+                    except Exception as e:  # noqa: BLE001 - one failed inference is not a device failure
+                        self._nn_errors[stream] = f"frame {seq}: {e!r}"
         return frames
 
     def _frame(self, camera: str, pixels: np.ndarray, kind, frames: FrameSet) -> dai.ImgFrame:
@@ -159,7 +163,8 @@ class SimDevice:
     def status(self) -> dict[str, str]:
         elapsed = max(time.monotonic() - self._started, 1e-9)
         load = 100.0 * self._busy_s / elapsed if self._captured else 0.0
-        return {"frames captured": str(self._captured),
+        return {**{f"{stream} nn last error": e for stream, e in self._nn_errors.items()},
+                "frames captured": str(self._captured),
                 "capture load % (simulated CSS CPU)": f"{min(load, 100.0):.1f}",
                 "chip temperature °C (simulated)": f"{38.0 + 0.12 * min(load, 100.0):.1f}"}
 

@@ -72,6 +72,7 @@ def _yolo_head(config, outputs, in_h: int) -> dict:
 def _session(model: bytes, threads: int = 1) -> ort.InferenceSession:
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
+    options.enable_cpu_mem_arena = False     # see runtime.OnnxDetector
     try:
         return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
     except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types
@@ -136,7 +137,7 @@ class HostNetwork:
         self._detector: OnnxDetector | None = None
         try:
             if self.is_detector:
-                archive = package.archive_path or archive_for_onnx(deployment, workdir)
+                archive = package.archive or archive_for_onnx(deployment, workdir)
                 self._detector = OnnxDetector(archive, threads=threads,
                                               conf_threshold=deployment.config.confidence_threshold)
                 width, height = self._detector.input_size

@@ -25,6 +25,7 @@ class Detection:
     box: tuple[float, float, float, float]      # x0, y0, x1, y1
     spatial: Spatial | None = None
     track_id: str = ""                          # tracking id; empty when not tracked
+    status: str = ""                            # tracklet status: NEW | TRACKED | LOST | REMOVED
 
 
 def _hypothesis(det: Detection, position: Point | None = None) -> ObjectHypothesisWithPose:
@@ -40,7 +41,11 @@ def detection2d_array(detections: list[Detection], header: Header) -> Detection2
         x0, y0, x1, y1 = det.box
         bbox = BoundingBox2D(center=Pose2D(position=Point2D(x=(x0 + x1) / 2, y=(y0 + y1) / 2)),
                              size_x=float(x1 - x0), size_y=float(y1 - y0))
-        out.append(Detection2D(header=header, results=[_hypothesis(det)], bbox=bbox, id=det.track_id))
+        results = [_hypothesis(det)]
+        if det.status:   # vision_msgs has no tracklet status: a second hypothesis carries it
+            results.append(ObjectHypothesisWithPose(hypothesis=ObjectHypothesis(class_id=f"status:{det.status}",
+                                                                                score=1.0)))
+        out.append(Detection2D(header=header, results=results, bbox=bbox, id=det.track_id))
     return Detection2DArray(header=header, detections=out)
 
 

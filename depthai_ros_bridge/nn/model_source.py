@@ -30,7 +30,7 @@ class ModelPackage:
     format: str                      # the network's format: "onnx" | "blob"
     name: str                        # the model's file name, for logs and parameters
     model: bytes                     # the network itself
-    archive_path: Path | None        # the NN archive on disk, when it came in one
+    archive: dai.NNArchive | None    # the parsed NN archive, when it came in one
     archive_config: dict | None      # its config.json
 
 
@@ -145,7 +145,7 @@ def read_archive(name: str, data: bytes, workdir: Path) -> ModelPackage:
     path = Path(workdir) / f"model{suffix}"
     path.write_bytes(data)
     try:
-        dai.NNArchive(str(path))
+        archive = dai.NNArchive(str(path))
     except Exception as e:  # noqa: BLE001 - depthai raises plain RuntimeErrors
         raise ModelError(f"archive {name!r}: config.json is invalid for an NN archive: {e}") from None
-    return ModelPackage(fmt, model_file, files[model_file], path, config)
+    return ModelPackage(fmt, model_file, files[model_file], archive, config)

@@ -47,11 +47,12 @@ class OnnxDetector:
     small ops, and one thread is faster than two on a 2-core machine.
     """
 
-    def __init__(self, archive_path: str | Path, threads: int = 1, timeout_s: float = 2.0,
+    def __init__(self, archive_path: dai.NNArchive | str | Path, threads: int = 1, timeout_s: float = 2.0,
                  conf_threshold: float | None = None):
         import onnxruntime as ort
 
-        archive = dai.NNArchive(str(archive_path))
+        # An already parsed archive is taken as is: each NNArchive parse keeps ~130 kB in depthai 3.12.
+        archive = archive_path if isinstance(archive_path, dai.NNArchive) else dai.NNArchive(str(archive_path))
         model_bytes = archive.getOtherModelFormat()
         path_in_archive = archive.getConfigV1().model.metadata.path
         if model_bytes is None or not path_in_archive.lower().endswith(".onnx"):
@@ -65,6 +66,9 @@ class OnnxDetector:
         opts.intra_op_num_threads = int(threads)
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+        # Networks come and go at run time: onnxruntime's arena keeps what it grabbed after a
+        # session is gone (measured: ~4 MB per deploy/remove cycle with it, none without).
+        opts.enable_cpu_mem_arena = False
         self.session = ort.InferenceSession(bytes(model_bytes), opts, providers=["CPUExecutionProvider"])
         names = [o.name for o in self.session.get_outputs()]
         missing = [o.name for o in self.info.outputs if o.name not in names]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 
 import rclpy
 from lifecycle_msgs.msg import Transition
@@ -30,21 +30,23 @@ FAST_SIM = {"device.type": "sim", "rgb.resolution": "720p", "rgb.fps": 10.0, "le
 
 
 class Collector:
-    """Messages of one topic, with a wait for a count."""
+    """The latest messages of one topic (bounded: images add up fast), their count, and a wait for a count."""
 
-    def __init__(self):
-        self.messages = []
+    def __init__(self, keep: int = 30):
+        self.messages = deque(maxlen=keep)
+        self.count = 0
         self._cond = threading.Condition()
 
     def __call__(self, msg):
         with self._cond:
             self.messages.append(msg)
+            self.count += 1
             self._cond.notify_all()
 
     def wait(self, count: int = 1, timeout: float = TIMEOUT_S):
         with self._cond:
-            if not self._cond.wait_for(lambda: len(self.messages) >= count, timeout):
-                raise TimeoutError(f"got {len(self.messages)} of {count} messages in {timeout} s")
+            if not self._cond.wait_for(lambda: self.count >= count, timeout):
+                raise TimeoutError(f"got {self.count} of {count} messages in {timeout} s")
             return self.messages[-1]
 
 

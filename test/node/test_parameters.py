@@ -66,7 +66,7 @@ def test_confidence_threshold_applies_live(make_harness):
     permissive = valid_fraction(depth.wait())
     result, = h.set_parameters(**{"stereo.confidence_threshold": 30})
     assert result.successful
-    seen = len(depth.messages)
+    seen = depth.count
     strict = valid_fraction(depth.wait(count=seen + 2))    # a frame captured after the change
     assert strict < permissive - 0.2
 
