@@ -12,7 +12,9 @@ from launch_ros.actions import LifecycleNode
 
 
 def generate_launch_description():
-    default_params = os.path.join(get_package_share_directory("depthai_ros_bridge"), "config", "sim.yaml")
+    share = get_package_share_directory("depthai_ros_bridge")
+    default_params = os.path.join(share, "config", "sim.yaml")
+    demo_model = os.path.join(share, "models", "demo-colour-ssd.tar.xz")
     return LaunchDescription([
         DeclareLaunchArgument("params_file", default_value=default_params,
                               description="Parameter file (see config/: sim.yaml, oak_d.yaml, oak_1.yaml)"),
@@ -21,7 +23,8 @@ def generate_launch_description():
         LifecycleNode(
             package="depthai_ros_bridge", executable="camera_node",
             name=LaunchConfiguration("name"), namespace=LaunchConfiguration("namespace"),
-            parameters=[LaunchConfiguration("params_file"), {"autostart": True}],
+            # sim.yaml names the demo model relative to the source tree; installed, it lives in share/.
+            parameters=[LaunchConfiguration("params_file"), {"autostart": True, "rgb.nn.model": demo_model}],
             output="screen",
         ),
     ])
