@@ -35,7 +35,6 @@ always uses the parser.
 from __future__ import annotations
 
 import datetime
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -43,6 +42,8 @@ from typing import Mapping, Sequence
 import numpy as np
 
 import depthai as dai
+
+from .host_pipeline import HostPipeline
 
 _PARSER_NAMES = {"SSD": "ssd", "MOBILENET": "ssd", "YOLO": "yolo", "YOLOExtendedParser": "yolo"}
 
@@ -119,7 +120,7 @@ class DetectionModelInfo:
         )
 
 
-class HostDecoder:
+class HostDecoder(HostPipeline):
     """depthai's DetectionParser on the host: raw network outputs in, ``dai.ImgDetections`` out.
 
     ``decode()`` is synchronous (send, then wait for the parser's answer) and
@@ -132,8 +133,7 @@ class HostDecoder:
             archive = dai.NNArchive(str(archive))
         self.info = DetectionModelInfo.from_archive(archive)
         self._timeout = datetime.timedelta(seconds=timeout_s)
-        self._lock = threading.Lock()
-        self._pipeline = dai.Pipeline(False)
+        super().__init__()
         parser = self._pipeline.create(dai.node.DetectionParser)
         parser.setNNArchive(archive)
         parser.setRunOnHost(True)
@@ -143,9 +143,7 @@ class HostDecoder:
         self.parser = parser
         self._in = parser.input.createInputQueue()
         self._out = parser.out.createOutputQueue()
-        self._pipeline.start()
-        self._closed = False
-        self._broken = ""
+        self._start()
 
     @classmethod
     def from_archive(cls, path: str | Path, **kwargs) -> "HostDecoder":
@@ -154,19 +152,6 @@ class HostDecoder:
     @property
     def input_size(self) -> tuple[int, int]:
         return self.info.input_width, self.info.input_height
-
-    def close(self) -> None:
-        with self._lock:
-            if not self._closed:
-                self._closed = True
-                self._pipeline.stop()
-                self._pipeline.wait()
-
-    def __enter__(self) -> "HostDecoder":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     def make_nndata(self, outputs: Mapping[str, np.ndarray] | Sequence[np.ndarray],
                     transformation: dai.ImgTransformation | None = None,
@@ -222,10 +207,6 @@ class HostDecoder:
                 if not det.labelName and 0 <= det.label < len(names):
                     det.labelName = names[det.label]
         return result
-
-    @property
-    def usable(self) -> bool:
-        return not (self._closed or self._broken)
 
     def _validated(self, outputs) -> dict[str, np.ndarray]:
         specs = self.info.outputs

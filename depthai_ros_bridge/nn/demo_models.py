@@ -54,6 +54,7 @@ files and their NN archives.
 from __future__ import annotations
 
 import argparse
+import gzip
 import io
 import json
 import sys
@@ -522,7 +523,7 @@ def archive_config(spec: DemoModelSpec, model_file: str | None = None) -> dict:
 
 def _tar_bytes(members: dict[str, bytes], compression: str) -> bytes:
     buf = io.BytesIO()
-    mode = f"w:{compression}" if compression else "w"
+    mode = "w:xz" if compression == "xz" else "w"
     with tarfile.open(fileobj=buf, mode=mode, format=tarfile.USTAR_FORMAT) as tf:
         for name, data in members.items():
             info = tarfile.TarInfo(name)
@@ -530,7 +531,8 @@ def _tar_bytes(members: dict[str, bytes], compression: str) -> bytes:
             info.mtime = 0          # reproducible archives
             info.mode = 0o644
             tf.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+    # tarfile's gzip header carries the current time; mtime=0 keeps the bytes reproducible
+    return gzip.compress(buf.getvalue(), mtime=0) if compression == "gz" else buf.getvalue()
 
 
 def write_archive(spec: DemoModelSpec, path: Path, model: onnx.ModelProto | None = None,

@@ -54,7 +54,6 @@ from __future__ import annotations
 import datetime
 import logging
 import math
-import threading
 import time
 from dataclasses import dataclass
 from typing import Iterable, Sequence
@@ -62,6 +61,8 @@ from typing import Iterable, Sequence
 import numpy as np
 
 import depthai as dai
+
+from .host_pipeline import HostPipeline
 
 _log = logging.getLogger(__name__)
 
@@ -126,7 +127,7 @@ def _valid_transformation(t: dai.ImgTransformation | None) -> bool:
     return t is not None and t.isValid() and min(t.getSize()) > 0 and min(t.getSourceSize()) > 0
 
 
-class HostTracker:
+class HostTracker(HostPipeline):
     """depthai's ObjectTracker on the host: (frame, detections) in, ``dai.Tracklets`` out.
 
     ``track()`` is synchronous (send, then wait for the tracker's answer) and
@@ -173,9 +174,8 @@ class HostTracker:
         self.birth_threshold = int(birth_threshold)
         self.max_lifespan = int(max_lifespan)
         self._timeout = datetime.timedelta(seconds=timeout_s)
-        self._lock = threading.Lock()
+        super().__init__()
 
-        self._pipeline = dai.Pipeline(False)
         node = self._pipeline.create(dai.node.ObjectTracker)
         node.setRunOnHost(True)
         node.setTrackerType(self.tracker_type)
@@ -193,32 +193,13 @@ class HostTracker:
         self._in_frame = node.inputTrackerFrame.createInputQueue()
         self._in_dets = node.inputDetections.createInputQueue()
         self._out = node.out.createOutputQueue()
-        self._pipeline.start()
-        self._closed = False
-        self._broken = ""
+        self._start()
         self._calls = 0
         self._frame_size: tuple[int, int] | None = None
         #: seconds per :meth:`track` call (send + wait), most recent last
         self.latencies_s: list[float] = []
 
     # -- life cycle ---------------------------------------------------------------------
-    def close(self) -> None:
-        with self._lock:
-            if not self._closed:
-                self._closed = True
-                self._pipeline.stop()
-                self._pipeline.wait()
-
-    def __enter__(self) -> "HostTracker":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    @property
-    def usable(self) -> bool:
-        return not (self._closed or self._broken)
-
     @property
     def frame_size(self) -> tuple[int, int] | None:
         """The tracker frame size fixed by the first call (None before it)."""

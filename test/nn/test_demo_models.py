@@ -1,7 +1,6 @@
 """The constructed demo networks detect the scene's classes from pixels."""
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import onnx
@@ -24,12 +23,9 @@ def _match(dets, gt, helpers):
     return found, false_pos
 
 
-def test_generation_is_deterministic_and_fast(tmp_path):
-    t0 = time.perf_counter()
+def test_generation_is_deterministic(tmp_path):
     first = demo_models.generate(tmp_path / "a", compressions=("xz", "gz", ""))
-    elapsed = time.perf_counter() - t0
     second = demo_models.generate(tmp_path / "b", compressions=("xz", "gz", ""))
-    assert elapsed < 5.0
     assert [p.name for p in first] == [p.name for p in second]
     for a, b in zip(first, second):
         assert a.read_bytes() == b.read_bytes(), a.name

@@ -1,0 +1,41 @@
+"""A host-only depthai pipeline (`dai.Pipeline(False)`) that answers one request at a time."""
+from __future__ import annotations
+
+import threading
+
+import depthai as dai
+
+
+class HostPipeline:
+    """Holds the pipeline, a request lock and the broken/closed state; `close()` is idempotent.
+
+    Subclasses create their nodes and queues on `self._pipeline`, then call `_start()`.
+    Once a request fails (the node stopped, or gave no answer in time) they set `_broken`:
+    a late answer would pair with the next request, so the pipeline is never reused.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._pipeline = dai.Pipeline(False)
+        self._closed = False
+        self._broken = ""
+
+    def _start(self) -> None:
+        self._pipeline.start()
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._pipeline.stop()
+                self._pipeline.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def usable(self) -> bool:
+        return not (self._closed or self._broken)
