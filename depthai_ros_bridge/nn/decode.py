@@ -189,7 +189,8 @@ class HostDecoder(HostPipeline):
             if self._broken:
                 raise DecodeError(f"decoder unusable: {self._broken}")
             try:
-                self._in.send(nn)
+                if not self._in.trySend(nn):    # a full queue means the parser stalled: never block on it
+                    raise RuntimeError("input queue full")
                 result = self._out.get(self._timeout)
             except (RuntimeError, dai.MessageQueue.QueueException) as e:
                 # the parser node stopped (an exception in its thread closes the queues)

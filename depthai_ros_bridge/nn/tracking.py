@@ -245,8 +245,9 @@ class HostTracker(HostPipeline):
             tracker_frame.setSequenceNum(self._calls)
             start = time.perf_counter()
             try:
-                self._in_frame.send(tracker_frame)
-                self._in_dets.send(dets)
+                # a full queue means the tracker stalled: never block on it
+                if not (self._in_frame.trySend(tracker_frame) and self._in_dets.trySend(dets)):
+                    raise RuntimeError("input queue full")
                 result = self._out.get(self._timeout)
             except (RuntimeError, dai.MessageQueue.QueueException) as e:
                 self._broken = f"ObjectTracker stopped ({e})"

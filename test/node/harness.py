@@ -1,6 +1,7 @@
 """A camera node plus a client node on one executor thread; everything the tests do goes over DDS."""
 from __future__ import annotations
 
+import faulthandler
 import itertools
 import threading
 import time
@@ -87,6 +88,7 @@ class Harness:
         future = client.call_async(request)
         future.add_done_callback(lambda _f: done.set())
         if not done.wait(TIMEOUT_S):
+            faulthandler.dump_traceback(all_threads=True)   # where the node is stuck, for the log
             raise TimeoutError(f"no answer from {service}")
         return future.result()
 
