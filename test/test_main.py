@@ -1,0 +1,28 @@
+"""The main job as `make run` starts it: a process with sim.yaml, autostart and --ros-args remaps."""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_node_process_runs_remapped_and_reports_every_topic_and_the_detections():
+    env = {**os.environ, "RUN_SECONDS": "12"}
+    out = subprocess.run(
+        [sys.executable, "-m", "depthai_ros_bridge", "--ros-args", "--params-file", "config/sim.yaml",
+         "-p", "autostart:=true", "-p", "rgb.fps:=10.0", "-p", "left.fps:=10.0", "-p", "right.fps:=10.0",
+         "-r", "__ns:=/robot", "-r", "__node:=cam"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr[-3000:]
+    rates = dict(re.findall(r"^(/\S+)\s+([\d.]+)\s+\d+$", out.stdout, re.M))
+    for stream in ("rgb", "left", "right", "stereo"):
+        for topic in ("image_raw", "camera_info"):
+            assert float(rates[f"/robot/cam/{stream}/{topic}"]) > 0, out.stdout
+    for topic in ("stereo/disparity", "stereo/disparity_color", "rgb/nn/detections", "rgb/nn/spatial_detections",
+                  "rgb/nn/tracks", "rgb/nn/overlay"):
+        assert float(rates[f"/robot/cam/{topic}"]) > 0, out.stdout
+    seen = re.search(r"^last /robot/cam/rgb/nn/spatial_detections: (.*)$", out.stdout, re.M).group(1)
+    for label in ("crate", "ball", "barrel", "cone"):
+        assert re.search(rf"{label} at \d+\.\d\d m", seen), seen
