@@ -2,19 +2,18 @@
 from __future__ import annotations
 
 import time
-
 from dataclasses import replace
 
+from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.callback_groups import ReentrantCallbackGroup
-from rclpy.parameter import Parameter
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
-from diagnostic_msgs.msg import DiagnosticArray
+from rclpy.parameter import Parameter
 
 from .core.spec import PARAMETERS, ConfigError, PipelineSpec, check_value, parse_spec
 from .device import Device, DeviceError, open_device
-from .nn.deployment import DeployError
 from .diagnostics import diagnostics_msg
+from .nn.deployment import DeployError
 from .params import REBUILD_NOTE, current_values, declare_all
 from .publishing import Outputs
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from harness import FAST_SIM, Harness, wait_until
 from rcl_interfaces.srv import SetParametersAtomically
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile
@@ -15,8 +16,6 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Float32MultiArray
 from std_srvs.srv import Trigger
 from vision_msgs.msg import Detection2DArray, Detection3DArray, LabelInfo
-
-from harness import FAST_SIM, Harness, wait_until
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 SSD_ARCHIVE = MODELS / "demo-colour-ssd.tar.xz"

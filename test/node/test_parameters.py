@@ -1,9 +1,8 @@
 """Parameters: invalid values fail configure and name the parameter; runtime ones apply live."""
 import numpy as np
 import pytest
-from sensor_msgs.msg import Image
-
 from harness import FAST_SIM
+from sensor_msgs.msg import Image
 
 
 @pytest.mark.parametrize("bad, parameter", [
