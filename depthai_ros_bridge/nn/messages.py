@@ -7,20 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 from geometry_msgs.msg import Point, Pose, Quaternion, Vector3
 from std_msgs.msg import Float32MultiArray, Header, MultiArrayDimension, MultiArrayLayout
-from vision_msgs.msg import (
-    BoundingBox2D,
-    BoundingBox3D,
-    Detection2D,
-    Detection2DArray,
-    Detection3D,
-    Detection3DArray,
-    LabelInfo,
-    ObjectHypothesis,
-    ObjectHypothesisWithPose,
-    Point2D,
-    Pose2D,
-    VisionClass,
-)
+from vision_msgs.msg import (BoundingBox2D, BoundingBox3D, Detection2D, Detection2DArray, Detection3D,
+                             Detection3DArray, LabelInfo, ObjectHypothesis, ObjectHypothesisWithPose, Point2D,
+                             Pose2D, VisionClass)
 
 from ..core.spatial import Spatial
 
