@@ -92,9 +92,7 @@ class Table:
         return "\n".join(out + ["| " + " | ".join(r) + " |" for r in self.rows])
 
 
-def ms(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
+def ms(seconds: float) -> str:
     x = seconds * 1e3
     return f"{x:.3f}" if x < 1 else f"{x:.2f}" if x < 10 else f"{x:.1f}" if x < 100 else f"{x:.0f}"
 
@@ -300,49 +298,19 @@ def slow_msg(frame: np.ndarray, hdr, pattern: str):
     return msg
 
 
-def detection_messages() -> tuple[list, str]:
-    """([(label, build(header))] for 50-detection vision_msgs arrays, how they are built); [] without vision_msgs.
-
-    Built with the node's own builders (nn/messages.py) when they import, else field by field.
-    """
-    try:
-        from vision_msgs.msg import (BoundingBox2D, BoundingBox3D, Detection2D, Detection2DArray, Detection3D,
-                                     Detection3DArray, ObjectHypothesis, ObjectHypothesisWithPose)
-    except ImportError:
-        return [], ""
-    boxes = [(10.0 * i, 5.0 * i, 10.0 * i + 40, 5.0 * i + 30) for i in range(N_DETECTIONS)]
+def detection_messages() -> list:
+    """[(label, build(header))]: 50-detection arrays built by the node's own builders (nn/messages.py);
+    [] without vision_msgs."""
     try:
         from .core.spatial import Spatial
         from .nn import messages
-    except ImportError:
-        messages = None
-    if messages is not None:
-        dets = [messages.Detection(f"class{i % 5}", 0.5 + i / 200, box,
-                                   Spatial((0.1 * i, -0.05 * i, 1.0 + 0.02 * i), (0.3, 0.4, 0.3), 100))
-                for i, box in enumerate(boxes)]
-        return [(f"Detection2DArray x{N_DETECTIONS}", lambda hdr: messages.detection2d_array(dets, hdr)),
-                (f"Detection3DArray x{N_DETECTIONS}", lambda hdr: messages.detection3d_array(dets, hdr))], \
-            "nn/messages.py builders"
-    from geometry_msgs.msg import Point, Pose, Vector3
-
-    def hypotheses(i: int) -> list:
-        return [ObjectHypothesisWithPose(hypothesis=ObjectHypothesis(class_id=f"class{i % 5}", score=0.5 + i / 200))]
-
-    def build_2d(hdr):
-        dets = []
-        for i, (x0, y0, x1, y1) in enumerate(boxes):
-            box = BoundingBox2D(size_x=x1 - x0, size_y=y1 - y0)
-            box.center.position.x, box.center.position.y = (x0 + x1) / 2, (y0 + y1) / 2
-            dets.append(Detection2D(header=hdr, results=hypotheses(i), bbox=box))
-        return Detection2DArray(header=hdr, detections=dets)
-
-    def build_3d(hdr):
-        return Detection3DArray(header=hdr, detections=[Detection3D(header=hdr, results=hypotheses(i), bbox=BoundingBox3D(
-            center=Pose(position=Point(x=0.1 * i, y=-0.05 * i, z=1.0 + 0.02 * i)), size=Vector3(x=0.3, y=0.4, z=0.3)))
-            for i in range(N_DETECTIONS)])
-
-    return [(f"Detection2DArray x{N_DETECTIONS}", build_2d), (f"Detection3DArray x{N_DETECTIONS}", build_3d)], \
-        "plain vision_msgs (no nn/messages.py)"
+    except ImportError:          # vision_msgs.msg does not import
+        return []
+    dets = [messages.Detection(f"class{i % 5}", 0.5 + i / 200, (10.0 * i, 5.0 * i, 10.0 * i + 40, 5.0 * i + 30),
+                               Spatial((0.1 * i, -0.05 * i, 1.0 + 0.02 * i), (0.3, 0.4, 0.3), 100))
+            for i in range(N_DETECTIONS)]
+    return [(f"Detection2DArray x{N_DETECTIONS}", lambda hdr: messages.detection2d_array(dets, hdr)),
+            (f"Detection3DArray x{N_DETECTIONS}", lambda hdr: messages.detection3d_array(dets, hdr))]
 
 
 def conversion_costs(node, sub: Subscriber, iterations: int, slow_iterations: int) -> Table:
@@ -396,25 +364,28 @@ def conversion_costs(node, sub: Subscriber, iterations: int, slow_iterations: in
                            ms(t["cv_bridge"]), *slow, f"{t['ours'] / t['floor']:.2f}",
                            f"{t['ours'] / t['memcpy']:.1f}"])
 
-    detections, built_with = detection_messages()
+    detections = detection_messages()
     for label, build in detections:
-        type_name = f"vision_msgs/msg/{label.split()[0]}"
-        pub = publisher("/bench/" + label.split()[0].lower(), type(build(hdr())), type_name)
-        built = build(hdr())
+        kind, built = label.split()[0], build(hdr())
+        topic = "/bench/" + kind.lower()
+        pub = publisher(topic, type(built), f"vision_msgs/msg/{kind}")
         t = interleaved({"floor": lambda: pub.publish(built), "ours": lambda: pub.publish(build(hdr()))}, iterations)
         node.destroy_publisher(pub)
+        sub.unsubscribe(topic)
         table.rows.append([label, "—", "—", ms(t["floor"]), ms(t["ours"]), "—", "—", "—",
                            f"{t['ours'] / t['floor']:.2f}", "—"])
     table.notes += [
         "memcpy: np.copyto into a preallocated array; floor: publish() of a prebuilt message of that size;",
         "ours: frame_array + conversions.image_msg + publish; cv_bridge: its algorithm reimplemented (two copies),",
         "  since ROS 2 cv_bridge is not installable from PyPI.",
-        f"~ = extrapolated: floor + fill cost per byte measured on {FRAME_CASES[-1].label} "
-        "(the slow patterns take ~0.1-0.3 s per MB).",
-        "(ROS_PYTHON_CHECK_FIELDS=1 makes the slow patterns slower still: it checks every element in Python.)",
+        ".tolist() / memview: msg.data = pixels (as bytes).tolist() / memoryview(pixels).cast('B'); "
+        f"{1e9 * fill_per_byte['tolist']:.0f} / {1e9 * fill_per_byte['memview']:.0f} ms per MB to fill;",
+        f"  ~ = extrapolated from that per-byte cost (measured on {FRAME_CASES[-1].label}) + the floor. "
+        "With ROS_PYTHON_CHECK_FIELDS=1 the",
+        "  generated setter also checks each element in Python (not measured here).",
     ]
     if detections:
-        table.notes.append(f"Detection rows: floor = publish() of a prebuilt array; ours = build ({built_with}) "
+        table.notes.append("Detection rows: floor = publish() of a prebuilt array; ours = nn/messages.py builders "
                            "+ publish.")
     else:
         table.notes.append("Detection2DArray / Detection3DArray rows skipped: vision_msgs.msg does not import.")
@@ -664,9 +635,9 @@ def main(argv: list[str] | None = None) -> int:
 
     ros_environment()
     import rclpy
-    started, header = time.monotonic(), machine()
-    print(header)
-    print("Wall times are medians over iterations; rates and CPU are averages over each run.", flush=True)
+    started = time.monotonic()
+    header = machine() + "\nWall times are medians over iterations; rates and CPU are averages over each run."
+    print(header, flush=True)
     tables: list[Table] = []
     ready = False
 
