@@ -53,6 +53,7 @@ import os
 import platform
 import queue
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -593,9 +594,12 @@ def sustained_rates(seconds: float, capture_s: float | None) -> Table:
 
     spec = parse_spec(flat_parameters(SIM_CONFIG), "oak")
     env = dict(os.environ, RUN_SECONDS=str(seconds), ROS_DOMAIN_ID=str(1 + (int(os.environ["ROS_DOMAIN_ID"]) % 100)))
+    before, wall = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "depthai_ros_bridge", "--ros-args", "--params-file",
                            str(SIM_CONFIG), "-p", "autostart:=true"], env=env, cwd=REPO,
                           capture_output=True, text=True, timeout=seconds + 60)
+    after, wall = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter() - wall
+    node_cpu = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / wall
     table = Table(f"2. Sustained publish rate, real node + simulated OAK-D, {SIM_CONFIG.name} defaults "
                   f"({seconds:.0f} s)", ["topic", "measured Hz", "configured Hz", "ratio", "messages"])
     for topic, hz, count in re.findall(r"^(/\S+)\s+([\d.]+)\s+(\d+)\s*$", proc.stdout, re.M):
@@ -611,9 +615,11 @@ def sustained_rates(seconds: float, capture_s: float | None) -> Table:
         table.notes.append(f"no rate table from the node (exit {proc.returncode}): {proc.stderr.strip()[-500:]}")
     table.notes.append("Rates from the node's in-process subscriber (best effort) over the whole run; the "
                        "simulated device renders, matches stereo and runs the NN in the same process.")
-    if capture_s:
-        table.notes.append(f"SimDevice.capture (render, stereo, NN) took {1e3 * capture_s:.0f} ms per FrameSet "
-                           "(median, before run 3), with this machine's other load.")
+    table.notes.append(f"The node process used {100 * node_cpu:.0f} % of one core (of {100 * os.cpu_count()} %) "
+                       f"over its {wall:.0f} s including start-up; load average after: "
+                       f"{os.getloadavg()[0]:.2f}." + (f" SimDevice.capture alone (render, stereo, NN) took "
+                                                       f"{1e3 * capture_s:.0f} ms per FrameSet before run 3."
+                                                       if capture_s else ""))
     return table
 
 
