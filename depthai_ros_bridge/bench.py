@@ -395,7 +395,7 @@ def conversion_costs(node, sub: Subscriber, iterations: int, slow_iterations: in
 
 # -- 3-6. the bridge at 30 fps -------------------------------------------------------------
 REPLAY_FPS = 30.0
-PRERENDERED = 6           # FrameSets captured once (about 0.5 s each here) and replayed in a loop
+PRERENDERED = 6           # FrameSets captured once (the first one is slow: the NN session warms up), replayed
 REPLAY_FPS_OVERRIDES = {"rgb.fps": REPLAY_FPS, "left.fps": REPLAY_FPS, "right.fps": REPLAY_FPS}
 SUBSCRIBED = [f"~/{s}/{t}" for s in ("rgb", "left", "right", "stereo") for t in ("image_raw", "camera_info")]
 DETECTION_TOPICS = ["~/rgb/nn/detections", "~/rgb/nn/spatial_detections", "~/rgb/nn/tracks"]
@@ -457,10 +457,6 @@ class _BridgeNode:
 def deploy_networks(outputs, spec) -> str:
     """Deploy the networks the config names (`<stream>.nn.model`) as the node does at configure;
     '' or why there are no detections."""
-    try:
-        import vision_msgs.msg  # noqa: F401
-    except ImportError:
-        return "vision_msgs.msg does not import"
     wanted = {s: n for s, n in getattr(outputs, "nn", {}).items() if spec.streams[s].nn.model}
     if not wanted:
         return f"no <stream>.nn.model in {SIM_CONFIG.name}"
@@ -659,10 +655,10 @@ def main(argv: list[str] | None = None) -> int:
         show(conversion_costs(node, sub, 3 if args.quick else 60, 1 if args.quick else 3))
         if not args.quick:
             try:
-                import tf2_msgs.msg  # noqa: F401 - publishing needs it
+                from . import publishing  # noqa: F401 - needs tf2_msgs and vision_msgs, built into the venv
                 ready = True
-            except ImportError:
-                print("\nTables 2-6 skipped: tf2_msgs.msg does not import (the bridge needs it).")
+            except ImportError as e:
+                print(f"\nTables 2-6 skipped: the bridge does not import ({e}).")
             if ready:
                 replay_tables, capture_s = bridge_at_30fps(sub, args.seconds, PRERENDERED)
                 show(*replay_tables)
