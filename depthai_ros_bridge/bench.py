@@ -21,7 +21,7 @@ message crosses DDS (Fast DDS, loopback) as it does for a real consumer.
    The slow patterns on the larger frames are extrapolated (marked ~): the
    floor of that size plus the fill cost per byte measured on 640x400 16UC1.
 2. Sustained rate - the real node (`python -m depthai_ros_bridge` with
-   config/sim.yaml, RUN_SECONDS) and its in-process rate monitor: Hz per topic
+   config/sim.yaml, RUN_SECONDS) and its rate monitor: Hz per topic
    against the configured fps (simulator rendering, stereo and NN included).
 3. Bridge CPU - SimDevice FrameSets (config/sim.yaml at 30 fps: rgb 1280x720,
    left/right 640x400, depth, the demo detector's results when vision_msgs is
@@ -609,9 +609,9 @@ def sustained_rates(seconds: float, capture_s: float | None) -> Table:
                                count])
     if not table.rows:
         table.notes.append(f"no rate table from the node (exit {proc.returncode}): {proc.stderr.strip()[-500:]}")
-    table.notes.append("Rates from the node's in-process subscriber (best effort) over the whole run; the "
-                       "simulated device renders, matches stereo and runs the NN in the same process.")
-    table.notes.append(f"The node process used {100 * node_cpu:.0f} % of one core (of {100 * os.cpu_count()} %) "
+    table.notes.append("Rates as the node's RUN_SECONDS rate monitor (topic_rates.py) received them over the "
+                       "whole run; the simulated device renders, matches stereo and runs the NN in the node.")
+    table.notes.append(f"The node's processes used {100 * node_cpu:.0f} % of one core (of {100 * os.cpu_count()} %) "
                        f"over its {wall:.0f} s including start-up; load average after: "
                        f"{os.getloadavg()[0]:.2f}." + (f" SimDevice.capture alone (render, stereo, NN) took "
                                                        f"{1e3 * capture_s:.0f} ms per FrameSet before run 3."
