@@ -95,7 +95,8 @@ PARAMETERS: dict[str, Param] = {
     "stereo.median_filter": Param("5x5", "Median filter on disparity.", MEDIAN_FILTERS),
     "stereo.lr_check": Param(True, "Left-right consistency check."),
     "stereo.extended_disparity": Param(False, "Search 192 instead of 96 disparities (closer minimum depth)."),
-    "stereo.subpixel": Param(True, "Subpixel disparity (1/16 px) instead of whole pixels."),
+    "stereo.subpixel": Param(True, "Subpixel disparity instead of whole pixels (sim: 1/16 px; "
+                                      "OAK: 1/16 px, 1/8 px with a median filter)."),
     "stereo.depth_limit_m": Param(0.0, "Depth beyond this (m) is published as no data; 0 = no limit.",
                                   runtime=True, min=0.0),
     "stereo.align": Param("right", "Camera the depth map is aligned to.", DEPTH_ALIGNMENTS),

@@ -35,7 +35,7 @@ class StereoGeometry:
     focal_px: float          # of the camera depth is aligned to, at the depth resolution
     baseline_m: float
     max_disparity: float     # largest disparity searched, pixels
-    disparity_scale: int     # raw disparity units per pixel (1, or 16 with subpixel)
+    disparity_scale: int     # raw disparity units per pixel: 1, or 2**fractional bits with subpixel
 
 
 @dataclass

@@ -17,7 +17,8 @@ import depthai as dai
 
 MAX_MEMBER_BYTES = 256 * 1024 * 1024
 ARCHIVE_SUFFIXES = (".tar.xz", ".tar.gz", ".tgz", ".tar")
-MODEL_SUFFIXES = {".onnx": "onnx", ".blob": "blob"}
+# A .superblob (RVC2 model zoo archives) is a blob compiled for several SHAVE counts.
+MODEL_SUFFIXES = {".onnx": "onnx", ".blob": "blob", ".superblob": "blob"}
 _MAGIC = {b"\xfd7zXZ\x00": "xz", b"\x1f\x8b": "gzip"}
 
 
@@ -84,7 +85,7 @@ def identify(name: str, data: bytes) -> str:
         return by_magic
     by_name = _kind_by_name(name)
     if by_name is None:
-        raise ModelError(f"model {name!r}: unsupported file type; use .onnx, .blob or an NN archive "
+        raise ModelError(f"model {name!r}: unsupported file type; use .onnx, .blob, .superblob or an NN archive "
                          f"({', '.join(ARCHIVE_SUFFIXES)})")
     if by_name == "blob":
         return "blob"  # MyriadX blobs have no magic we can check on the host; the device validates them
@@ -139,7 +140,7 @@ def read_archive(name: str, data: bytes, workdir: Path) -> ModelPackage:
         raise ModelError(f"archive {name!r}: config.json names model {model_file!r}, which the archive lacks")
     fmt = MODEL_SUFFIXES.get(Path(model_file).suffix.lower())
     if fmt is None:
-        raise ModelError(f"archive {name!r}: model {model_file!r} is neither .onnx nor .blob")
+        raise ModelError(f"archive {name!r}: model {model_file!r} is not .onnx, .blob or .superblob")
     # depthai's own reader validates config.json against the NN archive schema.
     suffix = next((s for s in ARCHIVE_SUFFIXES if name.lower().endswith(s)), ".tar")
     path = Path(workdir) / f"model{suffix}"
