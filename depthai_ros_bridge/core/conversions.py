@@ -8,7 +8,6 @@ It differs in one place: cv_bridge copies the frame twice (`tobytes()` then
 """
 from __future__ import annotations
 
-import array
 import sys
 
 import numpy as np
@@ -52,13 +51,13 @@ def encoding_of(frame: np.ndarray) -> str:
 def image_msg(frame: np.ndarray, hdr: Header, encoding: str | None = None) -> Image:
     """An Image holding a copy of `frame` (rows contiguous, so step = width * pixel size)."""
     frame = np.ascontiguousarray(frame)
-    data = array.array("B")
-    data.frombytes(frame.data.cast("B"))
     msg = Image(header=hdr, height=frame.shape[0], width=frame.shape[1],
                 encoding=encoding or encoding_of(frame),
                 is_bigendian=int(sys.byteorder == "big" and frame.dtype.itemsize > 1),
                 step=frame.strides[0])
-    msg.data = data
+    # Filled in place: assigning an array to `data` would copy it once more (the setter wraps
+    # it in a new array.array).
+    msg.data.frombytes(frame.data.cast("B"))
     return msg
 
 

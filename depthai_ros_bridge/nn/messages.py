@@ -1,7 +1,6 @@
 """Network results -> vision_msgs / std_msgs messages (pure builders; the node publishes them)."""
 from __future__ import annotations
 
-import array
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,6 +73,6 @@ def tensor_msg(name: str, tensor: np.ndarray) -> Float32MultiArray:
     strides = np.cumprod(t.shape[::-1])[::-1]
     dims = [MultiArrayDimension(label=f"{name}/{axis}", size=int(size), stride=int(stride))
             for axis, size, stride in zip(axes, t.shape, strides)]
-    data = array.array("f")
-    data.frombytes(t.data.cast("B"))
-    return Float32MultiArray(layout=MultiArrayLayout(dim=dims, data_offset=0), data=data)
+    msg = Float32MultiArray(layout=MultiArrayLayout(dim=dims, data_offset=0))
+    msg.data.frombytes(t.data.cast("B"))      # in place: assigning would copy twice
+    return msg
