@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import depthai as dai
@@ -64,6 +65,8 @@ class SimDevice:
         self.capture_fps = spec.capture_fps
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._mono_worker = ThreadPoolExecutor(1, thread_name_prefix="sim-oak-mono")
+        self._publisher = ThreadPoolExecutor(1, thread_name_prefix="sim-oak-publish")
         self._networks: dict[str, HostNetwork] = {}
         self._networks_lock = threading.Lock()
         self._nn_errors: dict[str, str] = {}
@@ -78,29 +81,54 @@ class SimDevice:
     def capture(self, seq: int, timestamp: float) -> FrameSet:
         """Everything the device produces at capture tick `seq` (deterministic in seq)."""
         t, spec = self.scene_time(seq), self._spec
+        rgb_due = spec.enabled("rgb") and _due(seq, spec.streams["rgb"].fps, self.capture_fps)
+        mono_due = (spec.enabled("left") or spec.enabled("right")) and \
+            _due(seq, spec.streams["left"].fps, self.capture_fps)
+        # The colour branch (render, network) and the mono branch (render, stereo) share nothing:
+        # they run side by side (OpenCV and onnxruntime release the GIL), each deterministic,
+        # and their frames join in a fixed order.
+        mono = self._mono_worker.submit(self._capture_mono, seq, t, timestamp) if mono_due else None
+        try:
+            parts = [self._capture_rgb(seq, t, timestamp)] if rgb_due else []
+        finally:
+            parts += [mono.result()] if mono is not None else []
         frames = FrameSet(seq, timestamp)
-        images = {}
-        if spec.enabled("rgb") and _due(seq, spec.streams["rgb"].fps, self.capture_fps):
-            images["rgb"] = self.renderer.render(self.rig.rgb, t).image
-            frames.frames["rgb"] = self._frame("rgb", images["rgb"], T.BGR888i, frames)
-        mono_due = _due(seq, spec.streams["left"].fps, self.capture_fps)
-        if mono_due and (spec.enabled("left") or spec.enabled("right")):
-            images["left"] = self.renderer.render(self.rig.left, t, mono=True).image
-            images["right"] = self.renderer.render(self.rig.right, t, mono=True).image
-            for name in ("left", "right"):
-                if spec.enabled(name):
-                    frames.frames[name] = self._frame(name, images[name], T.GRAY8, frames)
-            if self._matcher is not None:
-                self._add_stereo(frames, images["left"], images["right"])
+        for part in parts:
+            frames.frames.update(part.frames)
+            frames.nn.update(part.nn)
+        return frames
+
+    def _capture_rgb(self, seq: int, t: float, timestamp: float) -> FrameSet:
+        part = FrameSet(seq, timestamp)
+        image = self.renderer.render(self.rig.rgb, t).image
+        part.frames["rgb"] = self._frame("rgb", image, T.BGR888i, part)
+        self._run_network("rgb", image, part)
+        return part
+
+    def _capture_mono(self, seq: int, t: float, timestamp: float) -> FrameSet:
+        part = FrameSet(seq, timestamp)
+        images = {name: self.renderer.render(self.cameras[name], t, mono=True).image
+                  for name in ("left", "right")}
+        for name in ("left", "right"):
+            if self._spec.enabled(name):
+                part.frames[name] = self._frame(name, images[name], T.GRAY8, part)
+        if self._matcher is not None:
+            self._add_stereo(part, images["left"], images["right"])
+        for name in ("left", "right"):
+            if name in part.frames:
+                self._run_network(name, images[name], part)
+        return part
+
+    def _run_network(self, stream: str, image: np.ndarray, frames: FrameSet) -> None:
         # Inference holds the lock, so a network is never closed while it runs (deploy swaps under it).
         with self._networks_lock:
-            for stream, network in self._networks.items():
-                if stream in frames.frames:
-                    try:
-                        frames.nn[stream] = network.run(images[stream], seq, frames.timestamp)
-                    except Exception as e:  # noqa: BLE001 - one failed inference is not a device failure
-                        self._nn_errors[stream] = f"frame {seq}: {e!r}"
-        return frames
+            network = self._networks.get(stream)
+            if network is None:
+                return
+            try:
+                frames.nn[stream] = network.run(image, frames.seq, frames.timestamp)
+            except Exception as e:  # noqa: BLE001 - one failed inference is not a device failure
+                self._nn_errors[stream] = f"frame {frames.seq}: {e!r}"
 
     def _frame(self, camera: str, pixels: np.ndarray, kind, frames: FrameSet) -> dai.ImgFrame:
         return make_frame(pixels, kind, frames.seq, frames.timestamp, _SOCKETS[camera])
@@ -128,6 +156,7 @@ class SimDevice:
     def _run(self, on_frames: FrameCallback, on_error: ErrorCallback) -> None:
         period = 1.0 / self.capture_fps
         start, tick = time.monotonic(), 0
+        published: Future | None = None
         while not self._stop.wait(max(0.0, start + tick * period - time.monotonic())):
             began = time.monotonic()
             try:   # stamped at the tick (the exposure), however late the capture runs
@@ -137,7 +166,11 @@ class SimDevice:
                 return
             self._busy_s += time.monotonic() - began
             self._captured += 1
-            on_frames(frames)
+            # Frame sets are published on their own thread while the next one is captured; one at
+            # a time, in order: a capture that is done first waits for the previous publish.
+            if published is not None:
+                published.result()
+            published = self._publisher.submit(on_frames, frames)
             # A late tick is dropped, as a real sensor drops frames the host doesn't take.
             tick = max(tick + 1, math.floor((time.monotonic() - start) / period))
 
@@ -173,6 +206,8 @@ class SimDevice:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5.0)
         self._thread = None
+        self._mono_worker.shutdown()
+        self._publisher.shutdown()      # the last frame set is published before close returns
         with self._networks_lock:
             networks, self._networks = list(self._networks.values()), {}
         for network in networks:
