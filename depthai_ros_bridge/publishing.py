@@ -37,7 +37,13 @@ class Outputs:
             if spec.enabled(s):
                 self._add(s, f"~/{s}/image_raw", Image)
                 self._add(s, f"~/{s}/camera_info", CameraInfo)
+        self._disparity_colors: np.ndarray | None = None
         if spec.enabled("stereo"):
+            # Every raw disparity's colour, made once: a lookup per frame instead of float maths per pixel.
+            geometry = device.stereo
+            raw = np.arange(65536, dtype=np.uint16)[None]
+            self._disparity_colors = colorize_disparity(raw.astype(np.float32) / geometry.disparity_scale,
+                                                        geometry.max_disparity)[0]
             self._add("stereo", "~/stereo/image_raw", Image)
             self._add("stereo", "~/stereo/camera_info", CameraInfo)
             self._add("stereo", "~/stereo/disparity", DisparityImage)
@@ -114,14 +120,13 @@ class Outputs:
             self._send("~/stereo/camera_info", conv.camera_info_msg(self._device.cameras["stereo"], hdr))
         want_disp, want_color = self._wanted("~/stereo/disparity"), self._wanted("~/stereo/disparity_color")
         if (want_disp or want_color) and "disparity" in frames.frames:
-            disparity = frame_array(frames.frames["disparity"]).astype(np.float32) / geometry.disparity_scale
+            raw = frame_array(frames.frames["disparity"])
             if want_disp:
                 self._send("~/stereo/disparity", conv.disparity_msg(
-                    disparity, hdr, geometry.focal_px, geometry.baseline_m, 0.0, geometry.max_disparity,
-                    1.0 / geometry.disparity_scale))
+                    raw.astype(np.float32) / geometry.disparity_scale, hdr, geometry.focal_px, geometry.baseline_m,
+                    0.0, geometry.max_disparity, 1.0 / geometry.disparity_scale))
             if want_color:
-                self._send("~/stereo/disparity_color",
-                           conv.image_msg(colorize_disparity(disparity, geometry.max_disparity), hdr))
+                self._send("~/stereo/disparity_color", conv.image_msg(np.take(self._disparity_colors, raw, 0), hdr))
 
     def depth_image(self, depth_mm: np.ndarray) -> np.ndarray:
         """Device depth (uint16 mm, 0 = none) in the configured encoding, with the depth limit applied."""
