@@ -1,11 +1,14 @@
 """`python -m depthai_ros_bridge [--ros-args ...]`: run the camera node.
 
 With RUN_SECONDS set, it runs that long, then prints each topic's rate as a
-subscriber in this process received it over DDS, and exits.
+subscriber received it over DDS, and exits. The subscriber runs in a process of its
+own: in this one, its executor and callbacks would take CPU and the GIL from the node.
 """
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
 import time
 
@@ -13,7 +16,6 @@ import rclpy
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 
 from .node import CameraNode
-from .topic_rates import TopicRateMonitor
 
 
 def main(args: list[str] | None = None) -> int:
@@ -24,8 +26,8 @@ def main(args: list[str] | None = None) -> int:
     run_seconds = float(os.environ.get("RUN_SECONDS", "0") or 0)
     monitor = None
     if run_seconds:
-        monitor = TopicRateMonitor(node.get_fully_qualified_name())
-        executor.add_node(monitor)
+        monitor = subprocess.Popen([sys.executable, "-m", "depthai_ros_bridge.topic_rates",
+                                    node.get_fully_qualified_name()], stdout=subprocess.PIPE, text=True)
     try:
         if node.get_parameter("autostart").value:
             node.trigger_configure()
@@ -33,16 +35,17 @@ def main(args: list[str] | None = None) -> int:
         deadline = time.monotonic() + run_seconds if run_seconds else None
         while rclpy.ok() and (deadline is None or time.monotonic() < deadline):
             executor.spin_once(timeout_sec=0.1)
-        if monitor is not None:
-            print(monitor.report(), flush=True)
+        if monitor is not None:     # it reports when stopped, while the node still publishes
+            monitor.send_signal(signal.SIGINT)
+            print(monitor.communicate(timeout=30)[0], end="", flush=True)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
         node.trigger_shutdown() if node.device is not None else None
         executor.shutdown()
         node.destroy_node()
-        if monitor is not None:
-            monitor.destroy_node()
+        if monitor is not None and monitor.poll() is None:
+            monitor.kill()
         rclpy.try_shutdown()
     return 0
 
