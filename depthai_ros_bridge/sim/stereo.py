@@ -13,7 +13,6 @@ main pass.
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import cv2
@@ -35,9 +34,6 @@ _LR_MAX_DIFF_PX = 1
 # flat regions score near 255 and are the first to go as the threshold drops.
 _MAX_UNIQUENESS = 30
 _TEXTURE_T = 10.0
-# The reverse pass needs only the images: it runs on this thread while the main pass runs
-# (SGBM releases the GIL; measured, it uses one core whatever cv2.setNumThreads says).
-_REVERSE_WORKER = ThreadPoolExecutor(1, thread_name_prefix="stereo-reverse")
 
 
 @dataclass(frozen=True)
@@ -110,11 +106,10 @@ class StereoMatcher:
                 or right.dtype != np.uint8:
             raise ValueError("left and right must be single-channel uint8 images of one size, "
                              f"got {left.dtype}{left.shape} and {right.dtype}{right.shape}")
-        back = _REVERSE_WORKER.submit(self._reverse_pass, left, right) if self._reverse else None
         fixed = cv2.flip(self._sgbm.compute(cv2.flip(right, 1), cv2.flip(left, 1)), 1)
         np.maximum(fixed, 0, out=fixed)         # SGBM marks invalid pixels with -16
-        if back is not None:
-            fixed[~self._left_right_consistent(back.result(), fixed)] = 0
+        if self._reverse is not None:
+            fixed[~self._left_right_consistent(left, right, fixed)] = 0
         threshold = self.options.confidence_threshold
         if threshold < 255:
             gradient = cv2.blur(np.abs(cv2.Sobel(right, cv2.CV_32F, 1, 0)), (_BLOCK, _BLOCK))
@@ -130,19 +125,15 @@ class StereoMatcher:
             disparity = cv2.medianBlur(disparity, ksize)
         return disparity.astype(np.float32) * np.float32(scale)
 
-    def _reverse_pass(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        """Disparity of the left image at half resolution (fixed point, -16 = invalid)."""
-        half = (left.shape[1] // 2, left.shape[0] // 2)
-        return self._reverse.compute(cv2.resize(left, half, interpolation=cv2.INTER_AREA),
+    def _left_right_consistent(self, left: np.ndarray, right: np.ndarray,
+                               fixed: np.ndarray) -> np.ndarray:
+        """Where the left pixel each right pixel matches, x + d, matches back to within
+        _LR_MAX_DIFF_PX. The left image's first max_disparity columns cannot be matched
+        (their partners would lie left of the right image), so they vouch for anything."""
+        h, w = left.shape
+        half = (w // 2, h // 2)
+        back = self._reverse.compute(cv2.resize(left, half, interpolation=cv2.INTER_AREA),
                                      cv2.resize(right, half, interpolation=cv2.INTER_AREA))
-
-    def _left_right_consistent(self, back: np.ndarray, fixed: np.ndarray) -> np.ndarray:
-        """Where the left pixel each right pixel matches, x + d, matches back (in `back`, the
-        reverse pass) to within _LR_MAX_DIFF_PX. The left image's first max_disparity columns
-        cannot be matched (their partners would lie left of the right image), so they vouch
-        for anything."""
-        h, w = fixed.shape
-        half = (back.shape[1], back.shape[0])
         # int16 throughout: 640x400 index arithmetic in int64 would cost as much as the pass.
         target = np.minimum(np.arange(w, dtype=np.int16) + ((fixed + 8) >> 4), w - 1)
         rows = np.minimum(np.arange(h, dtype=np.int32) // 2, half[1] - 1) * half[0]
