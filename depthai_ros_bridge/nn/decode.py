@@ -188,18 +188,7 @@ class HostDecoder(HostPipeline):
                 raise DecodeError("decoder is closed")
             if self._broken:
                 raise DecodeError(f"decoder unusable: {self._broken}")
-            try:
-                if not self._in.trySend(nn):    # a full queue means the parser stalled: never block on it
-                    raise RuntimeError("input queue full")
-                result = self._out.get(self._timeout)
-            except (RuntimeError, dai.MessageQueue.QueueException) as e:
-                # the parser node stopped (an exception in its thread closes the queues)
-                self._broken = f"DetectionParser stopped ({e})"
-                raise DecodeError(self._broken) from e
-            if result is None:
-                # a late answer would pair with the next request: never reuse this decoder
-                self._broken = "DetectionParser gave no result in time"
-                raise DecodeError(self._broken)
+            result = self._exchange([(self._in, nn)], "DetectionParser", DecodeError)
         if self.info.family == "ssd" and self.info.classes:
             # depthai's MobileNet decoding leaves labelName empty (its YOLO decoding fills
             # it from the archive's classes); fill it the same way so both families match.

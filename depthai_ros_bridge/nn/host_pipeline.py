@@ -36,6 +36,26 @@ class HostPipeline:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def _exchange(self, sends, name: str, error: type[Exception]):
+        """Send each (queue, message), then wait up to `_timeout` for the answer on `_out`.
+
+        Call with `_lock` held. A stopped node (an exception in its thread closes its queues)
+        or a missing answer breaks the pipeline for good: a late answer would pair with the
+        next request.
+        """
+        try:
+            for queue, message in sends:
+                if not queue.trySend(message):    # a full queue means the node stalled: never block on it
+                    raise RuntimeError("input queue full")
+            result = self._out.get(self._timeout)
+        except (RuntimeError, dai.MessageQueue.QueueException) as e:
+            self._broken = f"{name} stopped ({e})"
+            raise error(self._broken) from e
+        if result is None:
+            self._broken = f"{name} gave no result in time"
+            raise error(self._broken)
+        return result
+
     @property
     def usable(self) -> bool:
         return not (self._closed or self._broken)

@@ -244,18 +244,8 @@ class HostTracker(HostPipeline):
             self._calls += 1
             tracker_frame.setSequenceNum(self._calls)
             start = time.perf_counter()
-            try:
-                # a full queue means the tracker stalled: never block on it
-                if not (self._in_frame.trySend(tracker_frame) and self._in_dets.trySend(dets)):
-                    raise RuntimeError("input queue full")
-                result = self._out.get(self._timeout)
-            except (RuntimeError, dai.MessageQueue.QueueException) as e:
-                self._broken = f"ObjectTracker stopped ({e})"
-                raise TrackerError(self._broken) from e
-            if result is None:
-                # a late answer would pair with the next request: never reuse this tracker
-                self._broken = "ObjectTracker gave no result in time"
-                raise TrackerError(self._broken)
+            result = self._exchange([(self._in_frame, tracker_frame), (self._in_dets, dets)],
+                                    "ObjectTracker", TrackerError)
             if result.getSequenceNum() != self._calls:
                 self._broken = (f"ObjectTracker answered request {result.getSequenceNum()} "
                                 f"to request {self._calls}")
