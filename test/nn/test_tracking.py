@@ -93,14 +93,6 @@ def edited(dets: dai.ImgDetections, drop=(), confidence=None) -> dai.ImgDetectio
     return out
 
 
-def iou(a, b) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 def run(tracker: HostTracker, clip: Clip, dets_for) -> list[dict[int, Track]]:
     """Track every frame; per frame, label -> its (single) track."""
     history = []
@@ -112,7 +104,7 @@ def run(tracker: HostTracker, clip: Clip, dets_for) -> list[dict[int, Track]]:
     return history
 
 
-def test_each_detected_object_keeps_one_id_and_goes_new_then_tracked(clip):
+def test_each_detected_object_keeps_one_id_and_goes_new_then_tracked(clip, helpers):
     with HostTracker(max_tracklets=20, confidence_threshold=0.5) as tracker:
         results = [tracker.track(f, d) for f, d in zip(clip.frames, clip.detected)]
     ids = {}
@@ -131,7 +123,7 @@ def test_each_detected_object_keeps_one_id_and_goes_new_then_tracked(clip):
             # birth threshold 3: NEW on the first two frames, TRACKED from the third on
             assert tr.status == ("NEW" if i < 2 else "TRACKED"), (i, tr)
             assert tr.age == i + 1
-            assert iou(tr.box_norm, clip.truth[i][tr.label]) > 0.7, (i, tr)
+            assert helpers.iou(tr.box_norm, clip.truth[i][tr.label]) > 0.7, (i, tr)
             d = detected[tr.label]
             # the ROI is the matched detection's box, in the frame (same size here)
             np.testing.assert_allclose(tr.box_norm, (d.xmin, d.ymin, d.xmax, d.ymax), atol=2e-3)
