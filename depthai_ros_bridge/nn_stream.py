@@ -231,12 +231,11 @@ class NNStream:
                 stream_camera: CameraModel) -> list[Detection]:
         """Positions in the stream camera's optical frame, from depth seen by (or aligned to) that camera."""
         depth_m = depth_mm.astype(np.float32) / 1000.0
-        height, width = depth_m.shape
-        target = stream_camera.scaled(width, round(width * stream_camera.height / stream_camera.width))
+        target = depth_camera
         if depth_camera.name != stream_camera.name:
+            width = depth_m.shape[1]
+            target = stream_camera.scaled(width, round(width * stream_camera.height / stream_camera.width))
             depth_m = align_depth(depth_m, depth_camera, target)
-        else:
-            target = depth_camera
         s = target.width / stream_camera.width
         return [dataclasses.replace(d, spatial=locate(depth_m, tuple(v * s for v in d.box), target,
                                                       self.spatial_config))

@@ -96,7 +96,7 @@ class Outputs:
             self.received["stereo"].tick(now)
             self._last_depth_mm = frame_array(frames.frames["depth"])
             if self.limiters["stereo"].allow(frames.timestamp):
-                self._publish_stereo(frames, seconds)
+                self._publish_stereo(frames, self._last_depth_mm, seconds)
         for stream, result in frames.nn.items():
             self.nn[stream].publish(result, images.get(stream), self._last_depth_mm, self._device.cameras.get("stereo"),
                                     self._device.cameras[stream], seconds)
@@ -111,11 +111,11 @@ class Outputs:
             tx = -model.fx * self._device.stereo.baseline_m if camera == "right" and self._device.stereo else 0.0
             self._send(f"~/{camera}/camera_info", conv.camera_info_msg(model, hdr, tx))
 
-    def _publish_stereo(self, frames: FrameSet, seconds: float) -> None:
+    def _publish_stereo(self, frames: FrameSet, depth_mm: np.ndarray, seconds: float) -> None:
         hdr = conv.header(self._spec.optical_frame("stereo"), seconds)
         geometry = self._device.stereo
         if self._wanted("~/stereo/image_raw"):
-            self._send("~/stereo/image_raw", conv.image_msg(self.depth_image(frame_array(frames.frames["depth"])), hdr))
+            self._send("~/stereo/image_raw", conv.image_msg(self.depth_image(depth_mm), hdr))
         if self._wanted("~/stereo/camera_info"):
             self._send("~/stereo/camera_info", conv.camera_info_msg(self._device.cameras["stereo"], hdr))
         want_disp, want_color = self._wanted("~/stereo/disparity"), self._wanted("~/stereo/disparity_color")
