@@ -119,10 +119,14 @@ def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 30.0) ->
 
 
 def interleaved(methods: dict[str, Callable[[], object]], iterations: int, warmup: int = 2) -> dict[str, float]:
-    """Median seconds per call of each method, run round-robin so they share the machine's load."""
+    """Median seconds per call of each method, run round-robin so they share the machine's load.
+
+    The order rotates every round: a publish right after another one shares the machine with the
+    subscriber still receiving the first, so no method may always follow a quiet one."""
     times: dict[str, list[float]] = {name: [] for name in methods}
+    order = list(methods.items())
     for i in range(warmup + iterations):
-        for name, fn in methods.items():
+        for name, fn in order[i % len(order):] + order[:i % len(order)]:
             start = time.perf_counter()
             fn()
             if i >= warmup:
@@ -299,9 +303,9 @@ def slow_msg(frame: np.ndarray, hdr, pattern: str):
     return msg
 
 
-def detection_messages() -> list:
-    """[(label, build(header))]: 50-detection arrays built by the node's own builders (nn/messages.py);
-    [] without vision_msgs."""
+def detection_builders() -> list:
+    """[(label, builder class, 50 detections)] for the node's own builders (nn/messages.py); [] without
+    vision_msgs."""
     try:
         from .core.spatial import Spatial
         from .nn import messages
@@ -310,8 +314,8 @@ def detection_messages() -> list:
     dets = [messages.Detection(f"class{i % 5}", 0.5 + i / 200, (10.0 * i, 5.0 * i, 10.0 * i + 40, 5.0 * i + 30),
                                Spatial((0.1 * i, -0.05 * i, 1.0 + 0.02 * i), (0.3, 0.4, 0.3), 100))
             for i in range(N_DETECTIONS)]
-    return [(f"Detection2DArray x{N_DETECTIONS}", lambda hdr: messages.detection2d_array(dets, hdr)),
-            (f"Detection3DArray x{N_DETECTIONS}", lambda hdr: messages.detection3d_array(dets, hdr))]
+    return [(f"Detection{d}DArray x{N_DETECTIONS}", builder, dets)
+            for d, builder in (("2", messages.Detection2DArrayBuilder), ("3", messages.Detection3DArrayBuilder))]
 
 
 def conversion_costs(node, sub: Subscriber, iterations: int, slow_iterations: int) -> Table:
@@ -343,7 +347,7 @@ def conversion_costs(node, sub: Subscriber, iterations: int, slow_iterations: in
         view, copy = frame_array(frame), np.empty_like(pixels)
         topic = "/bench/image_" + case.label.split()[1].lower() + "_" + case.label.split()[0]
         pub = publisher(topic, Image, IMAGE)
-        built = conv.image_msg(view, hdr())
+        built = cv_bridge_msg(view, hdr())       # an ordinary message: data an array.array
         t = interleaved({
             "memcpy": lambda: np.copyto(copy, view),
             "floor": lambda: pub.publish(built),
@@ -365,12 +369,14 @@ def conversion_costs(node, sub: Subscriber, iterations: int, slow_iterations: in
                            ms(t["cv_bridge"]), *slow, f"{t['ours'] / t['floor']:.2f}",
                            f"{t['ours'] / t['memcpy']:.1f}"])
 
-    detections = detection_messages()
-    for label, build in detections:
-        kind, built = label.split()[0], build(hdr())
+    detections = detection_builders()
+    for label, builder, dets in detections:
+        # floor: another builder's message, so building ours does not rewrite it
+        kind, built, build = label.split()[0], builder().build(dets, hdr()), builder().build
         topic = "/bench/" + kind.lower()
         pub = publisher(topic, type(built), f"vision_msgs/msg/{kind}")
-        t = interleaved({"floor": lambda: pub.publish(built), "ours": lambda: pub.publish(build(hdr()))}, iterations)
+        t = interleaved({"floor": lambda: pub.publish(built), "ours": lambda: pub.publish(build(dets, hdr()))},
+                        iterations)
         node.destroy_publisher(pub)
         sub.unsubscribe(topic)
         table.rows.append([label, "—", "—", ms(t["floor"]), ms(t["ours"]), "—", "—", "—",

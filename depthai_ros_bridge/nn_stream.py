@@ -60,6 +60,9 @@ class NNStream:
         self.inferences = RateMeter()
         self._workdir: tempfile.TemporaryDirectory | None = None
         self._pubs: dict[str, object] = {}
+        self._detections = messages.Detection2DArrayBuilder()
+        self._tracks = messages.Detection2DArrayBuilder()
+        self._spatial = messages.Detection3DArrayBuilder()
         self._lock = threading.Lock()          # one deploy/remove at a time on this stream
         self._deployed_at: float | None = None
         self._services = [
@@ -201,13 +204,13 @@ class NNStream:
         if detections and depth_mm is not None and (want_spatial or want_overlay):
             detections = self._locate(detections, depth_mm, depth_camera, stream_camera)
         if self._wanted("detections"):
-            self._pubs["detections"].publish(messages.detection2d_array(detections, hdr))
+            self._pubs["detections"].publish(self._detections.build(detections, hdr))
         if self._tracker is not None:    # fed every frame, wanted or not: tracks need an unbroken sequence
             tracks = self._track(raw, boxes, stream_camera)
             if self._wanted("tracks"):
-                self._pubs["tracks"].publish(messages.detection2d_array(tracks, hdr))
+                self._pubs["tracks"].publish(self._tracks.build(tracks, hdr))
         if want_spatial:
-            self._pubs["spatial_detections"].publish(messages.detection3d_array(detections, hdr))
+            self._pubs["spatial_detections"].publish(self._spatial.build(detections, hdr))
         if want_overlay and image is not None:
             self._pubs["overlay"].publish(conv.image_msg(draw_overlay(image, detections), hdr))
 
@@ -230,15 +233,14 @@ class NNStream:
     def _locate(self, detections: list[Detection], depth_mm: np.ndarray, depth_camera: CameraModel,
                 stream_camera: CameraModel) -> list[Detection]:
         """Positions in the stream camera's optical frame, from depth seen by (or aligned to) that camera."""
-        depth_m = depth_mm.astype(np.float32) / 1000.0
-        target = depth_camera
+        depth, target, metres_per_unit = depth_mm, depth_camera, 0.001
         if depth_camera.name != stream_camera.name:
-            width = depth_m.shape[1]
+            width = depth_mm.shape[1]
             target = stream_camera.scaled(width, round(width * stream_camera.height / stream_camera.width))
-            depth_m = align_depth(depth_m, depth_camera, target)
+            depth, metres_per_unit = align_depth(depth_mm.astype(np.float32) / 1000.0, depth_camera, target), 1.0
         s = target.width / stream_camera.width
-        return [dataclasses.replace(d, spatial=locate(depth_m, tuple(v * s for v in d.box), target,
-                                                      self.spatial_config))
+        return [dataclasses.replace(d, spatial=locate(depth, tuple(v * s for v in d.box), target,
+                                                      self.spatial_config, metres_per_unit))
                 for d in detections]
 
 

@@ -4,7 +4,8 @@ cv_bridge is not installable from PyPI (the `cv-bridge` wheel there is a ROS 1
 port that breaks on NumPy 2), so this module does its job: the encodings,
 `step` and `is_bigendian` are exactly what cv_bridge.cv2_to_imgmsg produces.
 It differs in one place: cv_bridge copies the frame twice (`tobytes()` then
-`frombytes`); we copy it once, straight from the array's buffer.
+`frombytes`) before publish() copies it again; we make no copy: publish() reads the
+frame's own buffer.
 """
 from __future__ import annotations
 
@@ -49,15 +50,20 @@ def encoding_of(frame: np.ndarray) -> str:
 
 
 def image_msg(frame: np.ndarray, hdr: Header, encoding: str | None = None) -> Image:
-    """An Image holding a copy of `frame` (rows contiguous, so step = width * pixel size)."""
+    """An Image whose `data` is `frame`'s own buffer (rows contiguous, so step = width * pixel size).
+
+    No copy is made here: publish() copies `data` into the middleware through the buffer
+    protocol (rosidl_generator_py's converter takes any buffer for a primitive array), so a
+    byte view of the frame serves. The `data` setter would copy it into a new array.array
+    instead (element by element for an ndarray), hence the slot is set directly. The frame
+    must not change until the message is published.
+    """
     frame = np.ascontiguousarray(frame)
     msg = Image(header=hdr, height=frame.shape[0], width=frame.shape[1],
                 encoding=encoding or encoding_of(frame),
                 is_bigendian=int(sys.byteorder == "big" and frame.dtype.itemsize > 1),
                 step=frame.strides[0])
-    # Filled in place: assigning an array to `data` would copy it once more (the setter wraps
-    # it in a new array.array).
-    msg.data.frombytes(frame.data.cast("B"))
+    msg._data = frame.reshape(-1).view(np.uint8)   # noqa: SLF001 - see above
     return msg
 
 

@@ -25,19 +25,20 @@ class Spatial:
     valid_pixels: int
 
 
-def locate(depth_m: np.ndarray, box: tuple[float, float, float, float], camera: CameraModel,
-           config: SpatialConfig) -> Spatial | None:
+def locate(depth: np.ndarray, box: tuple[float, float, float, float], camera: CameraModel,
+           config: SpatialConfig, metres_per_unit: float = 1.0) -> Spatial | None:
     """Median depth of the box's central part, and the box's extent at that depth.
 
-    `box` is x0, y0, x1, y1 in pixels of `depth_m`, which `camera` describes.
+    `box` is x0, y0, x1, y1 in pixels of `depth` (metres_per_unit: 0.001 for a device's
+    uint16 millimetres; only the box's pixels are converted), which `camera` describes.
     The median ignores background leaking into the box corners; the z extent is
     the spread (10th to 90th percentile) of depths within one box-width of it.
     """
     x0, y0, x1, y1 = box
     cx, cy, hw, hh = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 2 * config.bbox_scale, (y1 - y0) / 2 * config.bbox_scale
-    rx0, rx1 = int(max(0, np.floor(cx - hw))), int(min(depth_m.shape[1], np.ceil(cx + hw)))
-    ry0, ry1 = int(max(0, np.floor(cy - hh))), int(min(depth_m.shape[0], np.ceil(cy + hh)))
-    roi = depth_m[ry0:ry1, rx0:rx1]
+    rx0, rx1 = int(max(0, np.floor(cx - hw))), int(min(depth.shape[1], np.ceil(cx + hw)))
+    ry0, ry1 = int(max(0, np.floor(cy - hh))), int(min(depth.shape[0], np.ceil(cy + hh)))
+    roi = depth[ry0:ry1, rx0:rx1].astype(np.float32) * np.float32(metres_per_unit)
     values = roi[(roi >= config.depth_min_m) & (roi <= config.depth_max_m)]
     if values.size < MIN_VALID_PIXELS:
         return None

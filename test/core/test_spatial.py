@@ -31,3 +31,14 @@ def test_depth_limits_and_missing_depth_give_no_position():
     assert locate(depth, (0, 0, 100, 100), CAMERA, SpatialConfig()) is None
     depth[:] = 12.0
     assert locate(depth, (0, 0, 100, 100), CAMERA, SpatialConfig(depth_max_m=10.0)) is None
+
+
+def test_device_millimetres_give_the_position_metres_give():
+    rng = np.random.default_rng(3)
+    depth_mm = rng.integers(1500, 2500, (400, 640)).astype(np.uint16)
+    depth_mm[::7] = 0                                      # holes
+    box, config = (200, 100, 330, 260), SpatialConfig(bbox_scale=0.8)
+    in_mm = locate(depth_mm, box, CAMERA, config, metres_per_unit=0.001)
+    in_m = locate(depth_mm.astype(np.float64) / 1000.0, box, CAMERA, config)
+    assert in_mm.valid_pixels == in_m.valid_pixels
+    np.testing.assert_allclose(in_mm.centre + in_mm.size, in_m.centre + in_m.size, rtol=1e-5, atol=1e-6)
