@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 from rclpy.lifecycle import LifecycleNode
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import CameraInfo, Image
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2, PointField
 from stereo_msgs.msg import DisparityImage
 from tf2_msgs.msg import TFMessage
 
 from .core import conversions as conv
+from .core.compression import compressed_depth, jpeg
 from .core.depth import colorize_disparity
 from .core.frames import frame_array
+from .core.pointcloud import XYZ, XYZRGB, CloudProjector, depth_metres
 from .core.rates import RateLimiter, RateMeter
 from .core.spec import CAMERA_STREAMS, PipelineSpec
 from .device.base import Device, FrameSet
@@ -33,25 +36,42 @@ class Outputs:
         self.received = {s: RateMeter() for s in spec.streams}    # frames from the device
         self.published = {}                                        # topic -> RateMeter
         self.depth_limit_m = spec.stereo.depth_limit_m
+        self.compression = spec.compressed
         for s in CAMERA_STREAMS:
             if spec.enabled(s):
                 self._add(s, f"~/{s}/image_raw", Image)
+                self._add(s, f"~/{s}/image_raw/compressed", CompressedImage)
                 self._add(s, f"~/{s}/camera_info", CameraInfo)
         self._disparity_colors: np.ndarray | None = None
+        self._projector: CloudProjector | None = None
+        # depth_image_proc's point_cloud_xyzrgb: colour when depth is in the colour camera's frame.
+        self._coloured_cloud = spec.stereo.align == "rgb" and spec.enabled("rgb")
+        self._last_rgb: np.ndarray | None = None
         if spec.enabled("stereo"):
             # Every raw disparity's colour, made once: a lookup per frame instead of float maths per pixel.
             geometry = device.stereo
             raw = np.arange(65536, dtype=np.uint16)[None]
             self._disparity_colors = colorize_disparity(raw.astype(np.float32) / geometry.disparity_scale,
                                                         geometry.max_disparity)[0]
+            self._projector = CloudProjector(device.cameras["stereo"])
             self._add("stereo", "~/stereo/image_raw", Image)
+            self._add("stereo", "~/stereo/image_raw/compressedDepth", CompressedImage)
             self._add("stereo", "~/stereo/camera_info", CameraInfo)
+            self._add("stereo", "~/stereo/points", PointCloud2)
             self._add("stereo", "~/stereo/disparity", DisparityImage)
             self._add("stereo", "~/stereo/disparity_color", Image)
         tf_qos = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
         self._tf = node.create_lifecycle_publisher(TFMessage, "/tf_static", tf_qos)
         self.nn = {s: NNStream(node, s, spec, device, nn_callback_group) for s in CAMERA_STREAMS if spec.enabled(s)}
         self._last_depth_mm: np.ndarray | None = None     # spatial results of a frame without depth use this
+        # compressed.* apply live; the node has validated them by then (node._on_set_parameters).
+        node.add_post_set_parameters_callback(self._on_parameters_set)
+
+    def _on_parameters_set(self, params) -> None:
+        for p in params:
+            group, _, key = p.name.partition(".")
+            if group == "compressed":
+                self.compression = replace(self.compression, **{key: int(p.value)})
 
     def _add(self, stream: str, topic: str, msg_type) -> None:
         qos = self._spec.streams[stream].qos
@@ -90,6 +110,8 @@ class Outputs:
                 continue
             self.received[camera].tick(now)
             images[camera] = frame_array(frame)
+            if camera == "rgb":
+                self._last_rgb = images[camera]        # colours the point cloud of a frame set without colour
             if self.limiters[camera].allow(frames.timestamp):
                 self._publish_camera(camera, images[camera], seconds)
         if "depth" in frames.frames and self._spec.enabled("stereo"):
@@ -105,6 +127,9 @@ class Outputs:
         hdr = conv.header(self._spec.optical_frame(camera), seconds)
         if self._wanted(f"~/{camera}/image_raw"):
             self._send(f"~/{camera}/image_raw", conv.image_msg(pixels, hdr))
+        if self._wanted(f"~/{camera}/image_raw/compressed"):
+            fmt, data = jpeg(pixels, conv.encoding_of(pixels), self.compression.jpeg_quality)
+            self._send(f"~/{camera}/image_raw/compressed", _compressed_msg(hdr, fmt, data))
         if self._wanted(f"~/{camera}/camera_info"):
             model = self._device.cameras[camera]
             # ROS stereo convention: the right camera's P carries -fx * baseline.
@@ -114,10 +139,22 @@ class Outputs:
     def _publish_stereo(self, frames: FrameSet, depth_mm: np.ndarray, seconds: float) -> None:
         hdr = conv.header(self._spec.optical_frame("stereo"), seconds)
         geometry = self._device.stereo
-        if self._wanted("~/stereo/image_raw"):
-            self._send("~/stereo/image_raw", conv.image_msg(self.depth_image(depth_mm), hdr))
+        want_raw = self._wanted("~/stereo/image_raw")
+        want_compressed = self._wanted("~/stereo/image_raw/compressedDepth")
+        if want_raw or want_compressed:
+            depth = self.depth_image(depth_mm)
+            if want_raw:
+                self._send("~/stereo/image_raw", conv.image_msg(depth, hdr))
+            if want_compressed:
+                fmt, data = compressed_depth(depth, self.compression.png_level, self.depth_limit_m)
+                self._send("~/stereo/image_raw/compressedDepth", _compressed_msg(hdr, fmt, data))
         if self._wanted("~/stereo/camera_info"):
             self._send("~/stereo/camera_info", conv.camera_info_msg(self._device.cameras["stereo"], hdr))
+        # A coloured cloud waits for the first colour frame: its fields never change.
+        if self._wanted("~/stereo/points") and (self._last_rgb is not None or not self._coloured_cloud):
+            points = self._projector.cloud(depth_metres(depth_mm, self.depth_limit_m),
+                                           self._last_rgb if self._coloured_cloud else None)
+            self._send("~/stereo/points", _cloud_msg(hdr, points))
         want_disp, want_color = self._wanted("~/stereo/disparity"), self._wanted("~/stereo/disparity_color")
         if (want_disp or want_color) and "disparity" in frames.frames:
             raw = frame_array(frames.frames["disparity"])
@@ -130,18 +167,34 @@ class Outputs:
 
     def depth_image(self, depth_mm: np.ndarray) -> np.ndarray:
         """Device depth (uint16 mm, 0 = none) in the configured encoding, with the depth limit applied."""
-        limit_mm = self.depth_limit_m * 1000.0
         if self._spec.stereo.depth_encoding == "32FC1":
-            metres = depth_mm.astype(np.float32) / 1000.0
-            metres[(depth_mm == 0) | ((depth_mm > limit_mm) if limit_mm else False)] = np.nan
-            return metres
+            return depth_metres(depth_mm, self.depth_limit_m)
+        limit_mm = self.depth_limit_m * 1000.0
         if limit_mm:
             return np.where(depth_mm > limit_mm, np.uint16(0), depth_mm)
         return depth_mm
 
     def destroy(self) -> None:
+        self._node.remove_post_set_parameters_callback(self._on_parameters_set)
         for nn in self.nn.values():
             nn.destroy()
         for pub in list(self._pubs.values()) + [self._tf]:
             self._node.destroy_lifecycle_publisher(pub)
         self._pubs.clear()
+
+
+def _compressed_msg(hdr, fmt: str, data) -> CompressedImage:
+    msg = CompressedImage(header=hdr, format=fmt)
+    msg.data.frombytes(data)
+    return msg
+
+
+def _cloud_msg(hdr, points: np.ndarray) -> PointCloud2:
+    """An organized PointCloud2 of float32 fields x, y, z (+ rgb), one point per depth pixel."""
+    height, width, count = points.shape
+    names = XYZRGB if count == len(XYZRGB) else XYZ
+    fields = [PointField(name=name, offset=4 * i, datatype=PointField.FLOAT32, count=1) for i, name in enumerate(names)]
+    msg = PointCloud2(header=hdr, height=height, width=width, fields=fields, is_bigendian=False,
+                      point_step=4 * count, row_step=4 * count * width, is_dense=False)
+    msg.data.frombytes(points.data.cast("B"))
+    return msg

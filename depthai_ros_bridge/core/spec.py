@@ -102,6 +102,10 @@ PARAMETERS: dict[str, Param] = {
     "stereo.align": Param("right", "Camera the depth map is aligned to.", DEPTH_ALIGNMENTS),
     "stereo.depth_encoding": Param("16UC1", "16UC1 = millimetres (0 = no data), 32FC1 = metres (NaN = no data).",
                                    DEPTH_ENCODINGS),
+    "compressed.jpeg_quality": Param(95, "JPEG quality of ~/<camera>/image_raw/compressed (image_transport's default).",
+                                     runtime=True, min=1, max=100),
+    "compressed.png_level": Param(3, "PNG level of ~/stereo/image_raw/compressedDepth: higher = smaller, slower "
+                                     "(image_transport's default).", runtime=True, min=0, max=9),
     "sim.seed": Param(0, "Seed of the simulated scene (sim device only).", min=0),
     "sim.motion_speed": Param(1.0, "Speed factor of the simulated objects; 0 = static scene.", min=0.0),
 }
@@ -160,6 +164,12 @@ class StereoSpec:
 
 
 @dataclass(frozen=True)
+class CompressionSpec:
+    jpeg_quality: int
+    png_level: int
+
+
+@dataclass(frozen=True)
 class DeviceSpec:
     type: str
     id: str
@@ -180,6 +190,7 @@ class PipelineSpec:
     streams: dict[str, StreamSpec]
     stereo: StereoSpec
     sim: SimSpec
+    compressed: CompressionSpec
 
     def enabled(self, stream: str) -> bool:
         return self.streams[stream].enabled
@@ -236,7 +247,7 @@ def parse_spec(values: Mapping[str, Any], node_name: str = "oak") -> PipelineSpe
     for name in values:
         if name not in PARAMETERS:
             head = name.split(".")[0]
-            if "." in name and head not in STREAMS + ("device", "sim"):
+            if "." in name and head not in STREAMS + ("device", "sim", "compressed"):
                 problems[name] = f"unknown stream {head!r}; streams are {', '.join(STREAMS)}"
             else:
                 problems[name] = "unknown parameter"
@@ -287,4 +298,5 @@ def parse_spec(values: Mapping[str, Any], node_name: str = "oak") -> PipelineSpe
                           v["stereo.extended_disparity"], v["stereo.subpixel"], v["stereo.depth_limit_m"],
                           v["stereo.align"], v["stereo.depth_encoding"]),
         sim=SimSpec(v["sim.seed"], v["sim.motion_speed"]),
+        compressed=CompressionSpec(v["compressed.jpeg_quality"], v["compressed.png_level"]),
     )
