@@ -42,3 +42,11 @@ def test_device_millimetres_give_the_position_metres_give():
     in_m = locate(depth_mm.astype(np.float64) / 1000.0, box, CAMERA, config)
     assert in_mm.valid_pixels == in_m.valid_pixels
     np.testing.assert_allclose(in_mm.centre + in_mm.size, in_m.centre + in_m.size, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 10, 101, 1000])
+def test_quantiles_equal_numpys_linear_interpolation(n):
+    from depthai_ros_bridge.core.spatial import _quantile
+    values = np.sort(np.random.default_rng(n).random(n).astype(np.float32))
+    for q in (0.1, 0.5, 0.9):
+        assert _quantile(values, q) == pytest.approx(float(np.quantile(values.astype(np.float64), q)), abs=1e-6)
