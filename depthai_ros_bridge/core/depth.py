@@ -21,6 +21,13 @@ def disparity_to_depth_mm(disparity: np.ndarray, fx: float, baseline_m: float) -
     return np.rint(np.minimum(mm, 65535)).astype(np.uint16)
 
 
+def depth_lut_mm(fx: float, baseline_m: float, disparity_scale: float) -> np.ndarray:
+    """disparity_to_depth_mm of every raw 16-bit disparity (raw * disparity_scale px), for
+    `lut[raw]`: a lookup per pixel instead of a float conversion and division."""
+    raw = np.arange(1 << 16, dtype=np.float32)
+    return disparity_to_depth_mm(raw * np.float32(disparity_scale), fx, baseline_m)
+
+
 def colorize_disparity(disparity: np.ndarray, max_disparity: float) -> np.ndarray:
     """JET colour map of disparity over [0, max_disparity] (BGR uint8), invalid (0) black."""
     d = np.asarray(disparity, np.float32)

@@ -18,8 +18,8 @@ from ..core.frames import T, make_frame
 from ..core.spec import PipelineSpec
 from ..nn.deployment import DeployError, Deployment
 from ..nn.host_network import HostNetwork
-from ..core.align import align_depth
-from ..core.depth import disparity_to_depth_mm
+from ..core.align import align_depth_mm
+from ..core.depth import depth_lut_mm
 from ..sim.render import Renderer
 from ..sim.rig import oakd_rig
 from ..sim.scene import Scene
@@ -62,6 +62,7 @@ class SimDevice:
                                          baseline_m=float(self.rig.right.position[0] - self.rig.left.position[0]),
                                          max_disparity=self._matcher.options.max_disparity,
                                          disparity_scale=16 if s.subpixel else 1)
+            self._depth_lut = depth_lut_mm(self.stereo.focal_px, self.stereo.baseline_m, self._matcher.scale)
         self.capture_fps = spec.capture_fps
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -134,16 +135,13 @@ class SimDevice:
         return make_frame(pixels, kind, frames.seq, frames.timestamp, _SOCKETS[camera])
 
     def _add_stereo(self, frames: FrameSet, left: np.ndarray, right: np.ndarray) -> None:
-        disparity = self._matcher.compute(left, right)          # px, aligned to the right camera, 0 = invalid
-        geometry = self.stereo
-        depth_mm = disparity_to_depth_mm(disparity, geometry.focal_px, geometry.baseline_m)
+        disparity = self._matcher.compute_raw(left, right)      # aligned to the right camera, 0 = invalid
+        depth_mm = self._depth_lut[disparity]
         if self._spec.stereo.align == "rgb":
-            aligned_m = align_depth(depth_mm / np.float32(1000), self.rig.right, self.cameras["stereo"])
-            depth_mm = np.rint(aligned_m * 1000).astype(np.uint16)
-        raw_disparity = np.round(disparity * geometry.disparity_scale).astype(np.uint16)
+            depth_mm = align_depth_mm(depth_mm, self.rig.right, self.cameras["stereo"])
         frames.frames["depth"] = make_frame(depth_mm, T.RAW16, frames.seq, frames.timestamp,
                                             dai.CameraBoardSocket.CAM_C)
-        frames.frames["disparity"] = make_frame(raw_disparity, T.RAW16, frames.seq, frames.timestamp,
+        frames.frames["disparity"] = make_frame(disparity, T.RAW16, frames.seq, frames.timestamp,
                                                 dai.CameraBoardSocket.CAM_C)
 
     # -- streaming -----------------------------------------------------------------------

@@ -87,7 +87,8 @@ def _uniqueness_ratio(confidence_threshold: int) -> int:
 
 
 class StereoMatcher:
-    """Disparity (float32 pixels, 0 = invalid) of a rectified mono pair, right-aligned."""
+    """Disparity of a rectified mono pair, right-aligned: float32 pixels from `compute`, the
+    device's fixed-point output from `compute_raw` (0 = invalid in both)."""
 
     def __init__(self, options: StereoOptions):
         self.options = options
@@ -101,7 +102,18 @@ class StereoMatcher:
         self._sgbm.setUniquenessRatio(_uniqueness_ratio(value))
         self.options = replace(self.options, confidence_threshold=value)
 
+    @property
+    def scale(self) -> float:
+        """Pixels per unit of the raw disparity (1/16 with subpixel)."""
+        return 1 / 16 if self.options.subpixel else 1.0
+
     def compute(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        return self.compute_raw(left, right).astype(np.float32) * np.float32(self.scale)
+
+    def compute_raw(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """The disparity as the device outputs it: uint16 in units of `scale` px, 0 = invalid.
+
+        Kept in SGBM's fixed point throughout: no float round trip per frame."""
         if left.dtype != np.uint8 or left.ndim != 2 or left.shape != right.shape \
                 or right.dtype != np.uint8:
             raise ValueError("left and right must be single-channel uint8 images of one size, "
@@ -116,14 +128,12 @@ class StereoMatcher:
             fixed[gradient * threshold < _TEXTURE_T * (255 - threshold)] = 0
         ksize = MEDIAN_FILTERS[self.options.median_filter]
         if self.options.subpixel:
-            disparity = fixed.astype(np.uint16)                 # 1/16 px
-            scale = 1 / 16
+            disparity = fixed.view(np.uint16)                   # 1/16 px, >= 0
         else:
             disparity = ((fixed + 8) >> 4).astype(np.uint8)     # whole pixels, < 192
-            scale = 1.0
         if ksize:
             disparity = cv2.medianBlur(disparity, ksize)
-        return disparity.astype(np.float32) * np.float32(scale)
+        return disparity.astype(np.uint16, copy=False)
 
     def _left_right_consistent(self, left: np.ndarray, right: np.ndarray,
                                fixed: np.ndarray) -> np.ndarray:
