@@ -93,7 +93,7 @@ def test_compressed_depth_16uc1_is_the_raw_depth_losslessly(right_aligned):
 def test_points_are_the_depth_image_back_projected_in_its_frame(right_aligned):
     h, subs = right_aligned
     msg, raw = _pair(subs["stereo/points"], subs["stereo/image_raw"], "depth image")
-    assert msg.header.frame_id == raw.header.frame_id
+    assert msg.header.frame_id == raw.header.frame_id == f"{h.name}_right_camera_optical_frame"
     assert [f.name for f in msg.fields] == ["x", "y", "z"]
     assert (msg.width, msg.height) == (raw.width, raw.height) == (640, 400)
     points = _cloud_array(msg)
