@@ -8,6 +8,7 @@ setup(
     name=package_name,
     version="0.1.0",
     packages=find_packages(exclude=["test", "test.*"]),
+    package_data={package_name: ["fastdds_large_frames.xml"]},
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{package_name}"]),
         (f"share/{package_name}", ["package.xml"]),
@@ -16,7 +17,7 @@ setup(
         (f"share/{package_name}/models", glob("models/*.onnx") + glob("models/*.tar.xz")),
     ],
     install_requires=["setuptools"],
-    zip_safe=True,
+    zip_safe=False,     # the Fast DDS profile is read from the package directory
     maintainer="depthai_ros_bridge developers",
     maintainer_email="dev@depthai-ros-bridge.org",
     description="ROS 2 lifecycle node for Luxonis OAK cameras, with a simulated OAK-D.",

@@ -15,19 +15,26 @@ import time
 import rclpy
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 
+from .dds import use_large_frames_profile
 from .node import CameraNode
 
 
 def main(args: list[str] | None = None) -> int:
+    subscriber_env = dict(os.environ)        # the monitor is an ordinary subscriber: no profile of ours
+    own_profile = use_large_frames_profile()
     rclpy.init(args=args if args is not None else sys.argv)
     node = CameraNode()
+    if own_profile:
+        node.get_logger().info(f"Fast DDS profile {os.environ['FASTDDS_DEFAULT_PROFILES_FILE']} (shared memory "
+                               "sized for camera frames); set FASTDDS_DEFAULT_PROFILES_FILE to use your own")
     executor = MultiThreadedExecutor()
     executor.add_node(node)
     run_seconds = float(os.environ.get("RUN_SECONDS", "0") or 0)
     monitor = None
     if run_seconds:
         monitor = subprocess.Popen([sys.executable, "-m", "depthai_ros_bridge.topic_rates",
-                                    node.get_fully_qualified_name()], stdout=subprocess.PIPE, text=True)
+                                    node.get_fully_qualified_name()], stdout=subprocess.PIPE, text=True,
+                                   env=subscriber_env)
     try:
         if node.get_parameter("autostart").value:
             node.trigger_configure()

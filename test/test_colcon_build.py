@@ -29,7 +29,8 @@ def test_colcon_build_installs_camera_node(tmp_path):
     # The installed copy (not the editable source tree) is complete enough to import.
     (site,) = prefix.glob("lib/python*/site-packages")
     probe = subprocess.run(
-        [sys.executable, "-c", "import depthai_ros_bridge.__main__ as m; print(m.__file__)"],
+        [sys.executable, "-c", "import depthai_ros_bridge.__main__ as m, depthai_ros_bridge.dds as d; "
+                               "assert d.LARGE_FRAMES_PROFILE.is_file(); print(m.__file__)"],
         env=dict(os.environ, PYTHONPATH=str(site)), cwd=tmp_path, capture_output=True, text=True,
         timeout=120)
     assert probe.returncode == 0, probe.stderr
