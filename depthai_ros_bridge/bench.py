@@ -38,8 +38,9 @@ message crosses DDS (Fast DDS, loopback) as it does for a real consumer.
    ~/stereo/disparity_color, ~/rgb/image_raw/compressed, ~/stereo/points, one at a time
    (a topic without subscribers is not converted, encoded or computed).
 
-Transport settings come from the environment: e.g. FASTDDS_DEFAULT_PROFILES_FILE
-(inherited by the subscriber and node processes) is printed in the header.
+Transports: this process is the bridge and loads the node's Fast DDS profile as the node
+does (depthai_ros_bridge.dds, unless FASTDDS_DEFAULT_PROFILES_FILE is set); the subscriber
+processes get the environment without it, as any subscriber would.
 Every ROS process here keeps DDS discovery on loopback
 (ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST) and uses its own ROS_DOMAIN_ID
 (1 + pid % 100; BENCH_ROS_DOMAIN_ID pins it) so concurrent runs stay apart.
@@ -66,8 +67,11 @@ from typing import Callable
 
 import numpy as np
 
+from .dds import use_large_frames_profile
+
 REPO = Path(__file__).resolve().parents[1]
 SIM_CONFIG = REPO / "config" / "sim.yaml"
+SUBSCRIBER_ENV: dict[str, str] = {}     # environment of subscriber processes: no profile of the bridge's
 REPLY = "BENCH "          # prefix of the subscriber process's answers on stdout
 IMAGE = "sensor_msgs/msg/Image"
 MB = 1e6
@@ -103,7 +107,9 @@ def machine() -> str:
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), platform.processor() or "unknown CPU")
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    dds = os.environ.get("FASTDDS_DEFAULT_PROFILES_FILE") or os.environ.get("FASTDDS_BUILTIN_TRANSPORTS") or "default"
+    profile = lambda env: Path(env["FASTDDS_DEFAULT_PROFILES_FILE"]).name if "FASTDDS_DEFAULT_PROFILES_FILE" in env \
+        else "default"
+    dds = f"bridge {profile(os.environ)}, subscribers {profile(SUBSCRIBER_ENV or os.environ)}"
     return (f"machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {model}; load average at "
             f"start {load}; Python {platform.python_version()}; "
             f"{os.environ.get('RMW_IMPLEMENTATION', 'rmw_fastrtps_cpp')}, Fast DDS transports: {dds}")
@@ -216,7 +222,8 @@ class Subscriber:
 
     def __init__(self):
         self._proc = subprocess.Popen([sys.executable, "-m", "depthai_ros_bridge.bench", "--subscriber"],
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO)
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO,
+                                      env=SUBSCRIBER_ENV or None)
         self._answers: queue.SimpleQueue = queue.SimpleQueue()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -604,7 +611,8 @@ def sustained_rates(seconds: float, capture_s: float | None) -> Table:
     from .core.spec import parse_spec
 
     spec = parse_spec(flat_parameters(SIM_CONFIG), "oak")
-    env = dict(os.environ, RUN_SECONDS=str(seconds), ROS_DOMAIN_ID=str(1 + (int(os.environ["ROS_DOMAIN_ID"]) % 100)))
+    env = dict(SUBSCRIBER_ENV or os.environ, RUN_SECONDS=str(seconds),        # the node chooses its transport itself
+               ROS_DOMAIN_ID=str(1 + (int(os.environ["ROS_DOMAIN_ID"]) % 100)))
     before, wall = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "depthai_ros_bridge", "--ros-args", "--params-file",
                            str(SIM_CONFIG), "-p", "autostart:=true"], env=env, cwd=REPO,
@@ -696,6 +704,9 @@ def ros_environment() -> None:
     os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"      # DDS stays on loopback
     os.environ["DEPTHAI_TELEMETRY"] = "0"
     os.environ["ROS_DOMAIN_ID"] = os.environ.get("BENCH_ROS_DOMAIN_ID") or str(1 + os.getpid() % 100)
+    SUBSCRIBER_ENV.clear()
+    SUBSCRIBER_ENV.update(os.environ)
+    use_large_frames_profile()          # this process is the bridge
 
 
 def main(argv: list[str] | None = None) -> int:
