@@ -33,7 +33,8 @@ message crosses DDS (Fast DDS, loopback) as it does for a real consumer.
 4. Latency - from the header stamp (the frame's device timestamp, ROS clock)
    to DDS's receipt of the sample in the subscriber process and to its
    callback (the subscriber's ROS clock; both are the system clock), same run as 3.
-5. Memory - RSS of this process after warm-up, after run 3, after all runs.
+5. Memory - RSS of this process after warm-up, after run 3, after all runs; the net
+   Python allocations (tracemalloc) over a further 3 s replay.
 6. Lazy work - `Outputs.publish` per FrameSet with and without a subscriber on
    ~/stereo/disparity_color, ~/rgb/image_raw/compressed, ~/stereo/points, one at a time
    (a topic without subscribers is not converted, encoded or computed).
@@ -462,6 +463,28 @@ def replay(outputs, framesets, sub: Subscriber, seconds: float, fps: float = REP
     return Run(calls, wall, cpu / wall, (sub_cpu_end - sub_cpu) / wall, latencies)
 
 
+def python_heap_growth(outputs, framesets, sub: Subscriber, seconds: float = 2.0, windows: int = 2) \
+        -> tuple[list[float], int]:
+    """Net Python allocations (kB) in each of `windows` consecutive replays of `seconds`, and the FrameSets
+    each published; the benchmark's own bookkeeping (this module, json) is left out."""
+    import json as json_module
+    import tracemalloc
+
+    ours = tracemalloc.Filter(False, __file__), tracemalloc.Filter(False, json_module.__file__.rsplit("/", 1)[0] + "/*")
+    tracemalloc.start()
+    try:
+        replay(outputs, framesets, sub, 1.0)                           # warm-up, traced
+        snapshots, frames = [tracemalloc.take_snapshot()], 0
+        for _ in range(windows):
+            frames = len(replay(outputs, framesets, sub, seconds).calls)
+            snapshots.append(tracemalloc.take_snapshot())
+    finally:
+        tracemalloc.stop()
+    snapshots = [snap.filter_traces(ours) for snap in snapshots]
+    return [sum(stat.size_diff for stat in after.compare_to(before, "filename")) / 1e3
+            for before, after in zip(snapshots, snapshots[1:])], frames
+
+
 class _BridgeNode:
     """Mixed into a LifecycleNode: the two things Outputs' NN streams ask of the camera node."""
 
@@ -542,6 +565,7 @@ def bridge_at_30fps(sub: Subscriber, seconds: float, frames: int) -> tuple[list[
             lazy_runs[topic] = replay(outputs, framesets, sub, LAZY_S)
             unsubscribe([topic])
         rss.append(rss_mb())
+        heap_kb, heap_frames = python_heap_growth(outputs, framesets, sub)
         unsubscribe(images)
     finally:
         device.close()
@@ -577,9 +601,13 @@ def bridge_at_30fps(sub: Subscriber, seconds: float, frames: int) -> tuple[list[
                   f"The callback adds queueing in the subscriber: one Python executor thread serves all "
                   f"{len(images | detections)} topics (reliable, depth 10: a subscriber that falls behind "
                   f"sees up to ~10 frames = 333 ms)."]
-    mem = Table("5. Memory: RSS of the bridge process (MB)",
-                ["after warm-up", "end of the first run of 3", "after all runs", "growth over the first run"],
-                [[f"{rss[0]:.1f}", f"{rss[1]:.1f}", f"{rss[2]:.1f}", f"{rss[1] - rss[0]:+.1f}"]])
+    mem = Table("5. Memory of the bridge process",
+                ["RSS after warm-up MB", "after the first run", "after all runs", "growth over the first run",
+                 f"Python heap growth kB, each of {len(heap_kb)} runs of ~{heap_frames} FrameSets"],
+                [[f"{rss[0]:.1f}", f"{rss[1]:.1f}", f"{rss[2]:.1f}", f"{rss[1] - rss[0]:+.1f}",
+                  ", ".join(f"{kb:+.1f}" for kb in heap_kb)]])
+    mem.notes.append("Python heap growth: tracemalloc's net allocations over consecutive replays after a traced "
+                     "warm-up, all image topics subscribed (the benchmark's own bookkeeping left out).")
     lazy = Table(f"6. Lazy work: Outputs.publish per FrameSet with/without one more subscriber "
                  f"({LAZY_S:.0f} s each)", ["subscribed besides image_raw + camera_info x4"] + RUN_COLUMNS,
                  [plain.row(f"nothing else (second row of 3, {short:.0f} s)")])
