@@ -190,6 +190,8 @@ class CameraNode(LifecycleNode):
             nn.spatial_config = replace(nn.spatial_config, **{key.rsplit(".", 1)[1]: float(value)})
         elif name == "stereo.depth_limit_m":
             self.outputs.depth_limit_m = float(value)
+        elif stream == "compressed":
+            self.outputs.compression = replace(self.outputs.compression, **{key: int(value)})
         elif name == "stereo.confidence_threshold":
             self.device.set_confidence_threshold(int(value))
 

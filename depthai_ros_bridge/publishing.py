@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 import numpy as np
 from rclpy.lifecycle import LifecycleNode
@@ -64,14 +63,6 @@ class Outputs:
         self._tf = node.create_lifecycle_publisher(TFMessage, "/tf_static", tf_qos)
         self.nn = {s: NNStream(node, s, spec, device, nn_callback_group) for s in CAMERA_STREAMS if spec.enabled(s)}
         self._last_depth_mm: np.ndarray | None = None     # spatial results of a frame without depth use this
-        # compressed.* apply live; the node has validated them by then (node._on_set_parameters).
-        node.add_post_set_parameters_callback(self._on_parameters_set)
-
-    def _on_parameters_set(self, params) -> None:
-        for p in params:
-            group, _, key = p.name.partition(".")
-            if group == "compressed":
-                self.compression = replace(self.compression, **{key: int(p.value)})
 
     def _add(self, stream: str, topic: str, msg_type) -> None:
         qos = self._spec.streams[stream].qos
@@ -175,7 +166,6 @@ class Outputs:
         return depth_mm
 
     def destroy(self) -> None:
-        self._node.remove_post_set_parameters_callback(self._on_parameters_set)
         for nn in self.nn.values():
             nn.destroy()
         for pub in list(self._pubs.values()) + [self._tf]:
@@ -183,10 +173,8 @@ class Outputs:
         self._pubs.clear()
 
 
-def _compressed_msg(hdr, fmt: str, data) -> CompressedImage:
-    msg = CompressedImage(header=hdr, format=fmt)
-    msg.data.frombytes(data)
-    return msg
+def _compressed_msg(hdr, fmt: str, data: np.ndarray | bytes) -> CompressedImage:
+    return conv.share_bytes(CompressedImage(header=hdr, format=fmt), data)
 
 
 def _cloud_msg(hdr, points: np.ndarray) -> PointCloud2:
@@ -196,5 +184,4 @@ def _cloud_msg(hdr, points: np.ndarray) -> PointCloud2:
     fields = [PointField(name=name, offset=4 * i, datatype=PointField.FLOAT32, count=1) for i, name in enumerate(names)]
     msg = PointCloud2(header=hdr, height=height, width=width, fields=fields, is_bigendian=False,
                       point_step=4 * count, row_step=4 * count * width, is_dense=False)
-    msg.data.frombytes(points.data.cast("B"))
-    return msg
+    return conv.share_bytes(msg, points)

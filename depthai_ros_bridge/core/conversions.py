@@ -50,20 +50,26 @@ def encoding_of(frame: np.ndarray) -> str:
 
 
 def image_msg(frame: np.ndarray, hdr: Header, encoding: str | None = None) -> Image:
-    """An Image whose `data` is `frame`'s own buffer (rows contiguous, so step = width * pixel size).
-
-    No copy is made here: publish() copies `data` into the middleware through the buffer
-    protocol (rosidl_generator_py's converter takes any buffer for a primitive array), so a
-    byte view of the frame serves. The `data` setter would copy it into a new array.array
-    instead (element by element for an ndarray), hence the slot is set directly. The frame
-    must not change until the message is published.
-    """
+    """An Image whose `data` is `frame`'s own buffer (rows contiguous, so step = width * pixel size)."""
     frame = np.ascontiguousarray(frame)
     msg = Image(header=hdr, height=frame.shape[0], width=frame.shape[1],
                 encoding=encoding or encoding_of(frame),
                 is_bigendian=int(sys.byteorder == "big" and frame.dtype.itemsize > 1),
                 step=frame.strides[0])
-    msg._data = frame.reshape(-1).view(np.uint8)   # noqa: SLF001 - see above
+    return share_bytes(msg, frame)
+
+
+def share_bytes(msg, array: np.ndarray | bytes):
+    """`msg` with its uint8[] `data` field set to the bytes of `array`, without copying them.
+
+    publish() copies a primitive array into the middleware through the buffer protocol
+    (rosidl_generator_py's converter takes any buffer), so a byte view of the array serves.
+    The `data` setter would copy it into a new array.array first (element by element for an
+    ndarray), hence the slot is set directly. The array must not change until published.
+    """
+    data = np.frombuffer(array, np.uint8) if isinstance(array, bytes) else \
+        np.ascontiguousarray(array).reshape(-1).view(np.uint8)
+    msg._data = data   # noqa: SLF001 - see above
     return msg
 
 

@@ -62,3 +62,18 @@ def test_camera_transforms_place_the_camera_in_rep103_axes():
     t = body.transform.translation
     assert (t.x, t.y, t.z) == (0.0, 0.0375, 0.0)    # left camera is +y (left) of the base
     assert (optical.header.frame_id, optical.child_frame_id) == ("left_frame", "left_optical")
+
+
+def test_image_data_is_the_frames_own_memory_and_serialises_whole():
+    from rclpy.serialization import deserialize_message, serialize_message
+    from sensor_msgs.msg import Image
+    frame = np.arange(48 * 64, dtype=np.uint16).reshape(48, 64)
+    msg = conv.image_msg(frame, conv.header("f", 0))
+    assert np.shares_memory(np.asarray(msg.data), frame)       # no copy until publish()
+    assert bytes(deserialize_message(serialize_message(msg), Image).data) == frame.tobytes()
+
+
+def test_share_bytes_takes_bytes_too():
+    from sensor_msgs.msg import CompressedImage
+    msg = conv.share_bytes(CompressedImage(format="png"), b"\x01\x02\x03")
+    assert bytes(msg.data) == b"\x01\x02\x03"
