@@ -416,7 +416,7 @@ SUBSCRIBED = [f"~/{s}/{t}" for s in ("rgb", "left", "right", "stereo") for t in 
 DETECTION_TOPICS = ["~/rgb/nn/detections", "~/rgb/nn/spatial_detections", "~/rgb/nn/tracks"]
 LAZY_S = 3.0              # length of each table-6 run
 LAZY_TOPICS = {"~/stereo/disparity_color": IMAGE, "~/rgb/image_raw/compressed": "sensor_msgs/msg/CompressedImage",
-               "~/stereo/points": "sensor_msgs/msg/PointCloud2"}
+               "~/stereo/points": "sensor_msgs/msg/PointCloud2", "~/rgb/nn/overlay": IMAGE}   # overlay: with a network
 TYPES = {"image_raw": IMAGE, "camera_info": "sensor_msgs/msg/CameraInfo",
          "detections": "vision_msgs/msg/Detection2DArray", "spatial_detections": "vision_msgs/msg/Detection3DArray",
          "tracks": "vision_msgs/msg/Detection2DArray"}
@@ -560,6 +560,8 @@ def bridge_at_30fps(sub: Subscriber, seconds: float, frames: int) -> tuple[list[
         plain = replay(outputs, framesets, sub, short)
         lazy_runs = {}                                                  # resolved topic -> Run
         for topic, type_name in LAZY_TOPICS.items():
+            if "/nn/" in topic and no_detections:
+                continue
             topic = name(topic)
             subscribe({topic: type_name})
             lazy_runs[topic] = replay(outputs, framesets, sub, LAZY_S)
