@@ -54,6 +54,9 @@ class SimDevice:
                     lr_check=s.lr_check, extended_disparity=s.extended_disparity, subpixel=s.subpixel))
             except ValueError as e:
                 raise DeviceError(f"stereo options: {e}") from e
+            # The room never moves: rows above the objects keep its disparities (see sim/stereo.py).
+            self._matcher.set_background(self.renderer.background(self.rig.left, mono=True),
+                                         self.renderer.background(self.rig.right, mono=True))
             depth_camera = self.rig.right
             if s.align == "rgb":
                 depth_camera = self.rig.rgb.scaled(mono.width, round(mono.width * rgb.height / rgb.width))

@@ -262,6 +262,10 @@ class Renderer:
     def __init__(self, scene: Scene):
         self.scene = scene
 
+    def background(self, camera: CameraModel, mono: bool = False) -> np.ndarray:
+        """The room without its objects, as `render` would show it (read-only)."""
+        return _background(self.scene.planes, camera, mono)[0]
+
     def render(self, camera: CameraModel, t: float, mono: bool = False) -> RenderResult:
         bg_image, bg_depth = _background(self.scene.planes, camera, mono)
         image, depth = bg_image.copy(), bg_depth.copy()

@@ -33,12 +33,21 @@ def matchable(right, max_disparity: int) -> np.ndarray:
     return roi
 
 
-def test_depth_from_subpixel_lr_checked_stereo_is_within_2_percent(rig):
+def with_background(matcher: StereoMatcher, rig, scene: Scene) -> StereoMatcher:
+    renderer = Renderer(scene)
+    matcher.set_background(renderer.background(rig.left, mono=True), renderer.background(rig.right, mono=True))
+    return matcher
+
+
+@pytest.mark.parametrize("background", [False, True], ids=["full-frame", "room-reused"])
+def test_depth_from_subpixel_lr_checked_stereo_is_within_2_percent(rig, background):
     options = StereoOptions(confidence_threshold=200, subpixel=True, lr_check=True)
     matcher = StereoMatcher(options)
     fx, baseline = focal_baseline(rig)
     errors, objects, valid, total, in_range, valid_in_range = [], [], 0, 0, 0, 0
     for seed in ACCURACY_SEEDS:
+        if background:
+            with_background(matcher, rig, Scene(seed))
         left, right = stereo_pair(rig, Scene(seed), 2.0)
         depth = disparity_to_depth_m(matcher.compute(left.image, right.image), fx, baseline)
         roi = matchable(right, options.max_disparity)
@@ -52,7 +61,8 @@ def test_depth_from_subpixel_lr_checked_stereo_is_within_2_percent(rig):
         valid_in_range += (near & (depth > 0)).sum()
     rel, rel_objects = np.concatenate(errors), np.concatenate(objects)
     fraction = valid / total
-    print(f"\nstereo 640x400 subpixel+LR, conf 200, {len(ACCURACY_SEEDS)} scenes: "
+    print(f"\nstereo 640x400 subpixel+LR, conf 200, {len(ACCURACY_SEEDS)} scenes"
+          f"{', room rows reused' if background else ''}: "
           f"valid {100 * fraction:.1f}% of {total} matchable px at 0.5-5 m "
           f"({100 * valid_in_range / in_range:.1f}% counting the unmatched right band); "
           f"|dz|/z median {100 * np.median(rel):.2f}%, p90 {100 * np.percentile(rel, 90):.2f}%, "
@@ -83,6 +93,26 @@ def test_lower_confidence_threshold_keeps_fewer_pixels(rig):
     np.testing.assert_array_equal(rebuilt.compute(left.image, right.image),
                                   matcher.compute(left.image, right.image))
     assert matcher.options.confidence_threshold == 50
+
+
+@pytest.mark.parametrize("seed, t", [(0, 2.0), (3, 0.0), (5, 7.5)])
+def test_reusing_the_room_changes_only_rows_near_and_below_the_objects(rig, seed, t):
+    """Rows above the objects keep the room's disparities (3-way SGBM aggregates along rows and
+    downwards only); below, matching restarts above the objects as in one of OpenCV's stripes."""
+    left, right = stereo_pair(rig, Scene(seed), t)
+    full = StereoMatcher(StereoOptions(median_filter="5x5")).compute(left.image, right.image)
+    reused = with_background(StereoMatcher(StereoOptions(median_filter="5x5")), rig, Scene(seed))
+    disparity = reused.compute(left.image, right.image)
+    objects = np.flatnonzero((left.mask >= 0).any(1) | (right.mask >= 0).any(1))
+    assert 150 < objects[0] < 300
+    # An image row reaches 4 rows of a pass (8 of the half-resolution reverse pass), the 5x5 median 2 more.
+    np.testing.assert_array_equal(disparity[:objects[0] - 10], full[:objects[0] - 10])
+    assert np.mean(disparity != full) < 0.01
+    # Live threshold changes re-match the room.
+    reused.set_confidence_threshold(100)
+    rebuilt = with_background(StereoMatcher(StereoOptions(confidence_threshold=100, median_filter="5x5")),
+                              rig, Scene(seed))
+    np.testing.assert_array_equal(reused.compute(left.image, right.image), rebuilt.compute(left.image, right.image))
 
 
 def test_extended_disparity_measures_an_object_closer_than_the_default_range(rig):
