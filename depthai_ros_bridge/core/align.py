@@ -52,9 +52,13 @@ def align_depth_mm(depth_mm: np.ndarray, source: CameraModel, target: CameraMode
         return np.rint(align_depth(depth_mm / np.float32(1000), source, target) * 1000).astype(np.uint16)
     column, parallax, rows = _side_by_side_maps(source, target)
     v0, v1 = np.searchsorted(rows, [-0.5, target.height - 0.5])      # source rows landing inside
-    ut = np.rint(column + parallax[depth_mm[v0:v1]])                 # inf where there is no depth
-    inside = (ut >= 0) & (ut < target.width)
-    flat = (ut + (rows[v0:v1] * target.width)[:, None])[inside].astype(np.intp)
+    ut = parallax[depth_mm[v0:v1]]               # target columns (inf where there is no depth),
+    ut += column                                 # in place: each float64 temporary costs ~0.2 ms
+    np.rint(ut, out=ut)
+    inside = ut >= 0
+    inside &= ut < target.width
+    ut += (rows[v0:v1] * target.width)[:, None]
+    flat = ut[inside].astype(np.intp)
     z = depth_mm[v0:v1][inside]
     nearest = np.zeros(target.width * target.height, np.uint16)
     while flat.size:                     # the z-buffer of align_depth, on the integers
