@@ -14,8 +14,8 @@ main pass.
 Given a background pair (the simulator's static room), rows above everything that
 differs from it are not matched again: 3-way SGBM aggregates costs along each row and
 from the top down only, so those rows' disparities are the background's. Only the rows
-below are matched, starting a warm-up band higher, as OpenCV starts each of its parallel
-stripes. On the simulated scenes that is half of each pass.
+below are matched (both passes, LR check, filters), starting a warm-up band higher, as
+OpenCV starts each of its parallel stripes. On the simulated scenes that is half the image.
 """
 from __future__ import annotations
 
@@ -40,12 +40,15 @@ _LR_MAX_DIFF_PX = 1
 # flat regions score near 255 and are the first to go as the threshold drops.
 _MAX_UNIQUENESS = 30
 _TEXTURE_T = 10.0
-# Rows of the disparity an image row reaches: half the block, the prefilter's 3x3 Sobel and
-# the 3x3 median OpenCV applies to SGBM's result.
-_REACH_ROWS = _BLOCK // 2 + 2
-# Rows matched above the first one kept, for the top-down aggregation to settle: more than
-# OpenCV gives its own stripes (block / 2 + 1 + 10 % of a stripe: 23 rows at 400p, 2 threads).
-_WARMUP_ROWS = 32
+# Rows of the disparity above it that an image row reaches: 4 through a pass (measured: half
+# the block, the prefilter's 3x3 Sobel, the 3x3 median OpenCV applies to SGBM's result), so 9
+# through the half-resolution reverse pass, and 3 more through a 7x7 median (texture: 3).
+_REACH_ROWS = 12
+# Rows matched above the first one kept, for the top-down aggregation to settle: what OpenCV
+# gives its own parallel stripes (block / 2 + 1 + 10 % of a stripe: 23 rows at 400p, 2 threads).
+# Longer makes no difference: what differs from a whole-frame match (0.3-0.6 % of pixels, with
+# 24 to 64 rows) comes from where OpenCV's own stripes start.
+_WARMUP_ROWS = 24
 
 
 @dataclass(frozen=True)
@@ -111,20 +114,19 @@ class StereoMatcher:
         self._sgbm = _sgbm(options.max_disparity,
                            _uniqueness_ratio(options.confidence_threshold))
         self._reverse = _sgbm(options.max_disparity // 2, 0) if options.lr_check else None
-        self._background: dict[str, tuple[np.ndarray, np.ndarray]] = {}   # per pass: its input pair
-        self._background_result: dict[str, np.ndarray] = {}              # per pass: its output
+        self._background: tuple[np.ndarray, np.ndarray] | None = None
+        self._background_disparity: np.ndarray | None = None
 
     def set_background(self, left: np.ndarray, right: np.ndarray) -> None:
         """The pair as it is when nothing moves in front of the cameras: rows of a pair above the
         first one that differs from it keep its disparities (matched once, when first needed)."""
-        self._background = {"main": (left, right), "reverse": (_half(left), _half(right))}
-        self._background_result = {}
+        self._background, self._background_disparity = (left, right), None
 
     def set_confidence_threshold(self, value: int) -> None:
         """Change the confidence threshold between frames, keeping the matcher."""
         _check_confidence(value)
         self._sgbm.setUniquenessRatio(_uniqueness_ratio(value))
-        self._background_result.pop("main", None)      # matched with the old uniqueness ratio
+        self._background_disparity = None              # matched with the old threshold
         self.options = replace(self.options, confidence_threshold=value)
 
     @property
@@ -143,10 +145,23 @@ class StereoMatcher:
                 or right.dtype != np.uint8:
             raise ValueError("left and right must be single-channel uint8 images of one size, "
                              f"got {left.dtype}{left.shape} and {right.dtype}{right.shape}")
-        first = self._first_changed_row(left, right)
-        fixed = self._match("main", self._main_pass, (left, right), first, _WARMUP_ROWS)
+        keep = self._first_changed_row(left, right) - _REACH_ROWS     # rows above: the background's
+        top = keep - _WARMUP_ROWS
+        top -= top % 2                   # the reverse pass halves the same row pairs as on the whole image
+        if top <= 0:
+            return self._disparity(left, right)
+        background = self._background_disparity
+        if background is None:
+            background = self._background_disparity = self._disparity(*self._background)
+        disparity = background.copy()
+        disparity[keep:] = self._disparity(left[top:], right[top:])[keep - top:]
+        return disparity
+
+    def _disparity(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        fixed = cv2.flip(self._sgbm.compute(cv2.flip(right, 1), cv2.flip(left, 1)), 1)
+        np.maximum(fixed, 0, out=fixed)         # SGBM marks invalid pixels with -16
         if self._reverse is not None:
-            fixed[~self._left_right_consistent(left, right, fixed, first)] = 0
+            fixed[~self._left_right_consistent(left, right, fixed)] = 0
         threshold = self.options.confidence_threshold
         if threshold < 255:
             gradient = cv2.blur(np.abs(cv2.Sobel(right, cv2.CV_32F, 1, 0)), (_BLOCK, _BLOCK))
@@ -160,41 +175,22 @@ class StereoMatcher:
             disparity = cv2.medianBlur(disparity, ksize)
         return disparity.astype(np.uint16, copy=False)
 
-    def _main_pass(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        fixed = cv2.flip(self._sgbm.compute(cv2.flip(right, 1), cv2.flip(left, 1)), 1)
-        return np.maximum(fixed, 0, out=fixed)          # SGBM marks invalid pixels with -16
-
     def _first_changed_row(self, left: np.ndarray, right: np.ndarray) -> int:
         """The first row where the pair differs from the background (0 without one)."""
-        if not self._background or self._background["main"][0].shape != left.shape:
+        if self._background is None or self._background[0].shape != left.shape:
             return 0
-        background_left, background_right = self._background["main"]
+        background_left, background_right = self._background
         changed = np.flatnonzero((left != background_left).any(1) | (right != background_right).any(1))
         return int(changed[0]) if changed.size else left.shape[0]
 
-    def _match(self, name: str, match, pair: tuple[np.ndarray, np.ndarray], first: int,
-               warmup: int) -> np.ndarray:
-        """match(*pair), with the rows above `first` (the first differing from the background)
-        reach taken from the background's result."""
-        top = first - _REACH_ROWS - warmup
-        if top <= 0:
-            return match(*pair)
-        done = self._background_result.get(name)
-        if done is None:
-            done = self._background_result[name] = match(*self._background[name])
-        result = done.copy()
-        result[first - _REACH_ROWS:] = match(pair[0][top:], pair[1][top:])[warmup:]
-        return result
-
     def _left_right_consistent(self, left: np.ndarray, right: np.ndarray,
-                               fixed: np.ndarray, first: int) -> np.ndarray:
+                               fixed: np.ndarray) -> np.ndarray:
         """Where the left pixel each right pixel matches, x + d, matches back to within
         _LR_MAX_DIFF_PX. The left image's first max_disparity columns cannot be matched
         (their partners would lie left of the right image), so they vouch for anything."""
         h, w = left.shape
         half = (w // 2, h // 2)
-        back = self._match("reverse", self._reverse.compute, (_half(left), _half(right)), first // 2,
-                           _WARMUP_ROWS // 2)
+        back = self._reverse.compute(_half(left), _half(right))
         # int16 throughout: 640x400 index arithmetic in int64 would cost as much as the pass.
         target = np.minimum(np.arange(w, dtype=np.int16) + ((fixed + 8) >> 4), w - 1)
         rows = np.minimum(np.arange(h, dtype=np.int32) // 2, half[1] - 1) * half[0]
