@@ -69,9 +69,9 @@ def _yolo_head(config, outputs, in_h: int) -> dict:
     return {"parser": "YOLO", "outputs": names, "metadata": meta}
 
 
-def _session(model: bytes, threads: int = 1) -> ort.InferenceSession:
+def _session(model: bytes) -> ort.InferenceSession:
     options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
+    options.intra_op_num_threads = 1         # see HostNetwork
     options.enable_cpu_mem_arena = False     # see runtime.OnnxDetector
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
@@ -134,16 +134,18 @@ class HostNetwork:
                               f"{package.format} model, which runs on a real OAK (RVC2)")
         self.deployment = deployment
         self.is_detector = deployment.config.type != "Generic"
-        threads = deployment.config.num_inference_threads
+        # num_inference_threads is how many inferences an OAK runs at once (setNumInferenceThreads);
+        # here one frame is inferred at a time, on one onnxruntime thread: two cost ~2 ms more CPU
+        # per frame (measured with the demo SSD), with no gain, as the colour branch is not what a
+        # frame set waits for.
         self._detector: OnnxDetector | None = None
         try:
             if self.is_detector:
                 archive = package.archive or archive_for_onnx(deployment, workdir)
-                self._detector = OnnxDetector(archive, threads=threads,
-                                              conf_threshold=deployment.config.confidence_threshold)
+                self._detector = OnnxDetector(archive, conf_threshold=deployment.config.confidence_threshold)
                 width, height = self._detector.input_size
             else:
-                self._session = _session(package.model, threads)
+                self._session = _session(package.model)
                 self._input = self._session.get_inputs()[0]
                 shape = _dims(self._input.shape)
                 self._planar = len(shape) == 4 and shape[1] == 3
