@@ -13,6 +13,7 @@ object-frame direction separable: x and z depend on the column, y on the row.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -203,7 +204,7 @@ def _intersect(shape: str, half: np.ndarray, o: np.ndarray, dx, dy, dz) -> np.nd
         y_side = oy + t_side * dy
         side = (disc >= 0) & (t_side > 0) & (np.abs(y_side) <= hy)
         # Only the cap facing the camera can be hit first.
-        t_cap = (np.copysign(hy, oy) - oy) / dy
+        t_cap = (math.copysign(hy, oy) - oy) / dy     # a Python float: np.copysign would make it float64
         cx, cz = ox + t_cap * dx, oz + t_cap * dz
         cap = (t_cap > 0) & (cx * cx + cz * cz <= hx * hx)
         return np.where(side, t_side, np.where(cap, t_cap, np.inf))
