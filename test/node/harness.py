@@ -7,6 +7,7 @@ import threading
 import time
 from collections import defaultdict, deque
 
+import numpy as np
 import rclpy
 from lifecycle_msgs.msg import Transition
 from lifecycle_msgs.srv import ChangeState, GetState
@@ -59,6 +60,17 @@ def wait_until(predicate, timeout: float = TIMEOUT_S, what: str = "condition") -
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what} not met in {timeout} s")
         pause.wait(0.02)
+
+
+def stamp_of(msg) -> tuple[int, int]:
+    return (msg.header.stamp.sec, msg.header.stamp.nanosec)
+
+
+def image_array(msg) -> np.ndarray:
+    """A received sensor_msgs/Image's pixels: (h, w) or (h, w, 3)."""
+    dtype = {"mono8": np.uint8, "bgr8": np.uint8, "16UC1": np.uint16, "32FC1": np.float32}[msg.encoding]
+    channels = 3 if msg.encoding == "bgr8" else 1
+    return np.frombuffer(bytes(msg.data), dtype).reshape(msg.height, msg.width, channels).squeeze()
 
 
 class Harness:

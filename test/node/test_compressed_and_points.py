@@ -3,7 +3,7 @@ content against the raw topics of the same stamp, live compression parameters, n
 import cv2
 import numpy as np
 import pytest
-from harness import FAST_SIM, Harness, wait_until
+from harness import FAST_SIM, Harness, image_array, stamp_of, wait_until
 from rclpy.qos import QoSProfile
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2, PointField
 
@@ -12,14 +12,6 @@ from depthai_ros_bridge.core.compression import decode_compressed_depth
 RELIABLE = QoSProfile(depth=5)     # whole clouds of a few MB, not best-effort fragments
 
 
-def _stamp(msg):
-    return (msg.header.stamp.sec, msg.header.stamp.nanosec)
-
-
-def _image_array(msg: Image) -> np.ndarray:
-    dtype = {"mono8": np.uint8, "bgr8": np.uint8, "16UC1": np.uint16, "32FC1": np.float32}[msg.encoding]
-    channels = 3 if msg.encoding == "bgr8" else 1
-    return np.frombuffer(bytes(msg.data), dtype).reshape(msg.height, msg.width, channels).squeeze()
 
 
 def _cloud_array(msg: PointCloud2) -> np.ndarray:
@@ -34,8 +26,8 @@ def _cloud_array(msg: PointCloud2) -> np.ndarray:
 def _pair(derived, raw, what: str):
     """The latest `derived` message and the `raw` message of the same stamp (waits for both)."""
     msg = derived.wait()
-    wait_until(lambda: any(_stamp(m) == _stamp(msg) for m in raw.messages), what=f"{what} of the same stamp")
-    return msg, next(m for m in raw.messages if _stamp(m) == _stamp(msg))
+    wait_until(lambda: any(stamp_of(m) == stamp_of(msg) for m in raw.messages), what=f"{what} of the same stamp")
+    return msg, next(m for m in raw.messages if stamp_of(m) == stamp_of(msg))
 
 
 def _start(h: Harness, topics: dict) -> dict:
@@ -75,8 +67,8 @@ def test_compressed_is_the_raw_frame_as_image_transport_jpeg(right_aligned, came
     assert msg.format == f"{encoding}; jpeg compressed {encoding}"
     assert msg.header.frame_id == raw.header.frame_id == f"{h.name}_{camera}_camera_optical_frame"
     decoded = cv2.imdecode(np.frombuffer(bytes(msg.data), np.uint8), cv2.IMREAD_UNCHANGED)
-    assert decoded.shape == _image_array(raw).shape
-    assert cv2.PSNR(decoded, _image_array(raw)) > 35       # quality 95
+    assert decoded.shape == image_array(raw).shape
+    assert cv2.PSNR(decoded, image_array(raw)) > 35       # quality 95
     assert len(msg.data) < len(raw.data) / 2
 
 
@@ -87,7 +79,7 @@ def test_compressed_depth_16uc1_is_the_raw_depth_losslessly(right_aligned):
     assert msg.header.frame_id == raw.header.frame_id == f"{h.name}_right_camera_optical_frame"
     assert bytes(msg.data[:12]) == bytes(12)            # ConfigHeader: INV_DEPTH, depthParam unused
     depth = decode_compressed_depth(msg.format, bytes(msg.data))
-    assert depth.dtype == np.uint16 and np.array_equal(depth, _image_array(raw))
+    assert depth.dtype == np.uint16 and np.array_equal(depth, image_array(raw))
 
 
 def test_points_are_the_depth_image_back_projected_in_its_frame(right_aligned):
@@ -97,11 +89,11 @@ def test_points_are_the_depth_image_back_projected_in_its_frame(right_aligned):
     assert [f.name for f in msg.fields] == ["x", "y", "z"]
     assert (msg.width, msg.height) == (raw.width, raw.height) == (640, 400)
     points = _cloud_array(msg)
-    depth_mm = _image_array(raw)
+    depth_mm = image_array(raw)
     z = np.where(depth_mm > 0, depth_mm.astype(np.float32) / np.float32(1000), np.float32(np.nan))
     np.testing.assert_array_equal(points[..., 2], z)
     assert np.isnan(points[depth_mm == 0]).all() and (depth_mm > 0).mean() > 0.5
-    info = next(m for m in subs["stereo/camera_info"].messages if _stamp(m) == _stamp(raw))
+    info = next(m for m in subs["stereo/camera_info"].messages if stamp_of(m) == stamp_of(raw))
     fx, _, cx, _, fy, cy = info.k[:6]
     v, u = np.mgrid[0:msg.height, 0:msg.width]
     np.testing.assert_allclose(points[..., 0], (u - cx) * z / fx, rtol=1e-5, atol=1e-6)
@@ -113,7 +105,7 @@ def test_compressed_depth_32fc1_is_the_raw_depth_within_its_quantisation(rgb_ali
     msg, raw = _pair(subs["stereo/image_raw/compressedDepth"], subs["stereo/image_raw"], "depth image")
     assert msg.format == "32FC1; compressedDepth png"
     assert msg.header.frame_id == f"{h.name}_rgb_camera_optical_frame"
-    z, decoded = _image_array(raw), decode_compressed_depth(msg.format, bytes(msg.data))
+    z, decoded = image_array(raw), decode_compressed_depth(msg.format, bytes(msg.data))
     assert np.array_equal(np.isnan(decoded), np.isnan(z)) and np.nanmax(z) <= 4.0
     a = 100 * 101                       # q (q + 1), q = 100: the transport's default depth_quantization
     valid = ~np.isnan(z)
@@ -123,15 +115,15 @@ def test_compressed_depth_32fc1_is_the_raw_depth_within_its_quantisation(rgb_ali
 def test_points_aligned_to_rgb_carry_the_colour_of_the_same_frame(rgb_aligned):
     h, subs = rgb_aligned
     msg, depth = _pair(subs["stereo/points"], subs["stereo/image_raw"], "depth image")
-    wait_until(lambda: any(_stamp(m) == _stamp(msg) for m in subs["rgb/image_raw"].messages), what="colour frame")
-    colour = next(m for m in subs["rgb/image_raw"].messages if _stamp(m) == _stamp(msg))
+    wait_until(lambda: any(stamp_of(m) == stamp_of(msg) for m in subs["rgb/image_raw"].messages), what="colour frame")
+    colour = next(m for m in subs["rgb/image_raw"].messages if stamp_of(m) == stamp_of(msg))
     assert [f.name for f in msg.fields] == ["x", "y", "z", "rgb"]
     assert msg.header.frame_id == depth.header.frame_id == f"{h.name}_rgb_camera_optical_frame"
     points = _cloud_array(msg)
-    np.testing.assert_array_equal(points[..., 2], _image_array(depth))      # NaN beyond the depth limit too
+    np.testing.assert_array_equal(points[..., 2], image_array(depth))      # NaN beyond the depth limit too
     packed = points[..., 3].copy().view(np.uint32)
     bgr = np.stack([packed & 0xFF, packed >> 8 & 0xFF, packed >> 16 & 0xFF], -1).astype(np.uint8)
-    expected = cv2.resize(_image_array(colour), (msg.width, msg.height), interpolation=cv2.INTER_AREA)
+    expected = cv2.resize(image_array(colour), (msg.width, msg.height), interpolation=cv2.INTER_AREA)
     assert np.array_equal(bgr, expected)
 
 

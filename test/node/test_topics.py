@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 from diagnostic_msgs.msg import DiagnosticArray
-from harness import FAST_SIM, wait_until
+from harness import FAST_SIM, image_array, stamp_of, wait_until
 from rclpy.qos import DurabilityPolicy, QoSProfile
 from sensor_msgs.msg import CameraInfo, Image
 from stereo_msgs.msg import DisparityImage
@@ -16,14 +16,6 @@ STREAMS = {  # topic prefix -> (encoding, width, height, camera whose optical fr
 }
 
 
-def _stamp(msg):
-    return (msg.header.stamp.sec, msg.header.stamp.nanosec)
-
-
-def _image_array(msg: Image) -> np.ndarray:
-    dtype = {"mono8": np.uint8, "bgr8": np.uint8, "16UC1": np.uint16, "32FC1": np.float32}[msg.encoding]
-    channels = 3 if msg.encoding == "bgr8" else 1
-    return np.frombuffer(bytes(msg.data), dtype).reshape(msg.height, msg.width, channels).squeeze()
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +47,7 @@ def test_images_have_the_configured_encoding_size_and_optical_frame(active, stre
     assert msg.step == width * {"bgr8": 3, "mono8": 1, "16UC1": 2}[encoding]
     assert len(msg.data) == msg.step * height
     assert msg.header.frame_id == f"{h.name}_{camera}_camera_optical_frame"
-    assert _image_array(msg).any()
+    assert image_array(msg).any()
 
 
 @pytest.mark.parametrize("stream", STREAMS)
@@ -63,8 +55,8 @@ def test_camera_info_matches_its_image(active, stream):
     h, subs = active
     images, infos = subs[f"{stream}/image_raw"], subs[f"{stream}/camera_info"]
     image = images.wait()
-    wait_until(lambda: any(_stamp(i) == _stamp(image) for i in infos.messages), what="camera_info of the image")
-    info = next(i for i in infos.messages if _stamp(i) == _stamp(image))
+    wait_until(lambda: any(stamp_of(i) == stamp_of(image) for i in infos.messages), what="camera_info of the image")
+    info = next(i for i in infos.messages if stamp_of(i) == stamp_of(image))
     assert info.header.frame_id == image.header.frame_id
     assert (info.width, info.height) == (image.width, image.height)
     k = np.reshape(info.k, (3, 3))
@@ -78,15 +70,15 @@ def test_camera_info_matches_its_image(active, stream):
 def test_streams_taken_together_share_stamps(active):
     _, subs = active
     left = subs["left/image_raw"].wait()
-    wait_until(lambda: any(_stamp(m) == _stamp(left) for m in subs["right/image_raw"].messages)
-               and any(_stamp(m) == _stamp(left) for m in subs["stereo/image_raw"].messages),
+    wait_until(lambda: any(stamp_of(m) == stamp_of(left) for m in subs["right/image_raw"].messages)
+               and any(stamp_of(m) == stamp_of(left) for m in subs["stereo/image_raw"].messages),
                what="right and depth frames with the left frame's stamp")
 
 
 def test_stamps_increase_at_the_frame_period(active):
     _, subs = active
     subs["left/image_raw"].wait(count=4)
-    stamps = [s[0] + s[1] * 1e-9 for s in map(_stamp, subs["left/image_raw"].messages)]
+    stamps = [s[0] + s[1] * 1e-9 for s in map(stamp_of, subs["left/image_raw"].messages)]
     steps = np.diff(stamps)
     assert (steps > 0).all()
     # 10 fps capture; a dropped tick is a multiple of the period.
@@ -101,12 +93,12 @@ def test_disparity_image_carries_geometry(active):
     assert (msg.min_disparity, msg.max_disparity) == (0.0, pytest.approx(h.node.device.stereo.max_disparity))
     assert msg.delta_d == pytest.approx(1 / 16)
     assert (msg.image.encoding, msg.image.width, msg.image.height) == ("32FC1", 640, 400)
-    disparity = _image_array(msg.image)
+    disparity = image_array(msg.image)
     valid = disparity > 0
     assert valid.mean() > 0.5 and disparity.max() <= msg.max_disparity
     # Disparity and depth describe the same surfaces: z = f * T / d.
-    depth = next(m for m in subs["stereo/image_raw"].messages if _stamp(m) == _stamp(msg))
-    z = _image_array(depth).astype(float) / 1000
+    depth = next(m for m in subs["stereo/image_raw"].messages if stamp_of(m) == stamp_of(msg))
+    z = image_array(depth).astype(float) / 1000
     both = valid & (z > 0)
     np.testing.assert_allclose(z[both], msg.f * msg.t / disparity[both], rtol=0.01, atol=0.002)
 
@@ -115,7 +107,7 @@ def test_disparity_color_is_a_colourised_bgr_image(active):
     _, subs = active
     msg = subs["stereo/disparity_color"].wait()
     assert (msg.encoding, msg.width, msg.height) == ("bgr8", 640, 400)
-    assert len(np.unique(_image_array(msg).reshape(-1, 3), axis=0)) > 20
+    assert len(np.unique(image_array(msg).reshape(-1, 3), axis=0)) > 20
 
 
 def test_static_tf_links_every_camera_through_its_optical_frame(active):
