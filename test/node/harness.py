@@ -35,13 +35,19 @@ class Collector:
     """The latest messages of one topic (bounded: images add up fast), their count, and a wait for a count."""
 
     def __init__(self, keep: int = 30):
-        self.messages = deque(maxlen=keep)
+        self._messages = deque(maxlen=keep)
         self.count = 0
         self._cond = threading.Condition()
 
+    @property
+    def messages(self) -> list:
+        """A snapshot: the executor's thread appends while tests read (a deque would fail mid-iteration)."""
+        with self._cond:
+            return list(self._messages)
+
     def __call__(self, msg):
         with self._cond:
-            self.messages.append(msg)
+            self._messages.append(msg)
             self.count += 1
             self._cond.notify_all()
 
@@ -49,7 +55,7 @@ class Collector:
         with self._cond:
             if not self._cond.wait_for(lambda: self.count >= count, timeout):
                 raise TimeoutError(f"got {self.count} of {count} messages in {timeout} s")
-            return self.messages[-1]
+            return self._messages[-1]
 
 
 def wait_until(predicate, timeout: float = TIMEOUT_S, what: str = "condition") -> None:

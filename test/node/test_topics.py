@@ -125,15 +125,21 @@ def test_static_tf_links_every_camera_through_its_optical_frame(active):
 
 def test_diagnostics_report_the_device_and_each_stream_rate(active):
     h, subs = active
-    wait_until(lambda: any(s.name == f"{h.name}: device" and dict((kv.key, kv.value) for kv in s.values)
-                           .get("state") == "active" for m in subs["diagnostics"].messages for s in m.status),
-               what="diagnostics of the active device")
-    msg = subs["diagnostics"].messages[-1]
+
+    def values(status) -> dict:
+        return dict((kv.key, kv.value) for kv in status.values)
+
+    def counted_frames(msg) -> bool:   # diagnostics are periodic: a message from after every stream's first frame
+        by_name = {s.name: values(s) for s in msg.status}
+        return by_name.get(f"{h.name}: device", {}).get("state") == "active" and \
+            all(int(by_name.get(f"{h.name}: {stream}", {}).get("frames received", 0)) > 0 for stream in STREAMS)
+
+    wait_until(lambda: any(map(counted_frames, subs["diagnostics"].messages)),
+               what="diagnostics of the active device with frames of every stream")
+    msg = next(m for m in reversed(subs["diagnostics"].messages) if counted_frames(m))
     by_name = {s.name: s for s in msg.status}
-    device = dict((kv.key, kv.value) for kv in by_name[f"{h.name}: device"].values)
+    device = values(by_name[f"{h.name}: device"])
     assert device["device type"] == "sim" and by_name[f"{h.name}: device"].hardware_id == device["device id"]
     assert any("simulated" in key for key in device)
     for stream in STREAMS:
-        values = dict((kv.key, kv.value) for kv in by_name[f"{h.name}: {stream}"].values)
-        assert float(values["expected rate (Hz)"]) == 10.0
-        assert int(values["frames received"]) > 0
+        assert float(values(by_name[f"{h.name}: {stream}"])["expected rate (Hz)"]) == 10.0
