@@ -6,10 +6,8 @@ and steady-clock timestamps), so everything downstream is the real device's code
 from __future__ import annotations
 
 import math
-import queue
 import threading
 import time
-from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -30,10 +28,6 @@ from .base import DeviceError, DeviceInfo, ErrorCallback, FrameCallback, FrameSe
 
 _SOCKETS = {"rgb": dai.CameraBoardSocket.CAM_A, "left": dai.CameraBoardSocket.CAM_B,
             "right": dai.CameraBoardSocket.CAM_C}
-# Frame sets captured at once while streaming. A frame set's work is mostly single-threaded
-# (the mono branch alone is near a frame period), so one at a time leaves a core idle while
-# the rate falls short; with two, the next one starts at its tick whatever the last one does.
-_IN_FLIGHT = 2
 
 
 def _due(tick: int, stream_fps: float, capture_fps: float) -> bool:
@@ -52,24 +46,17 @@ class SimDevice:
         self.cameras = {"rgb": self.rig.rgb, "left": self.rig.left, "right": self.rig.right}
         self.stereo: StereoGeometry | None = None
         self._matcher: StereoMatcher | None = None
-        self._matchers: list[StereoMatcher] = []
-        self._idle_matchers: queue.SimpleQueue[StereoMatcher] = queue.SimpleQueue()
         if spec.enabled("stereo"):
             s = spec.stereo
             try:
-                options = StereoOptions(
+                self._matcher = StereoMatcher(StereoOptions(
                     confidence_threshold=s.confidence_threshold, median_filter=s.median_filter,
-                    lr_check=s.lr_check, extended_disparity=s.extended_disparity, subpixel=s.subpixel)
+                    lr_check=s.lr_check, extended_disparity=s.extended_disparity, subpixel=s.subpixel))
             except ValueError as e:
                 raise DeviceError(f"stereo options: {e}") from e
-            # One matcher per frame set in flight: an SGBM object is not safe to share between threads.
-            self._matchers = [StereoMatcher(options) for _ in range(_IN_FLIGHT)]
-            for matcher in self._matchers:
-                # The room never moves: rows above the objects keep its disparities (see sim/stereo.py).
-                matcher.set_background(self.renderer.background(self.rig.left, mono=True),
-                                       self.renderer.background(self.rig.right, mono=True))
-                self._idle_matchers.put(matcher)
-            self._matcher = self._matchers[0]
+            # The room never moves: rows above the objects keep its disparities (see sim/stereo.py).
+            self._matcher.set_background(self.renderer.background(self.rig.left, mono=True),
+                                         self.renderer.background(self.rig.right, mono=True))
             depth_camera = self.rig.right
             if s.align == "rgb":
                 depth_camera = self.rig.rgb.scaled(mono.width, round(mono.width * rgb.height / rgb.width))
@@ -82,14 +69,12 @@ class SimDevice:
         self.capture_fps = spec.capture_fps
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._capturer = ThreadPoolExecutor(_IN_FLIGHT, thread_name_prefix="sim-oak-capture")
-        self._mono_worker = ThreadPoolExecutor(_IN_FLIGHT, thread_name_prefix="sim-oak-mono")
+        self._mono_worker = ThreadPoolExecutor(1, thread_name_prefix="sim-oak-mono")
         self._publisher = ThreadPoolExecutor(1, thread_name_prefix="sim-oak-publish")
         self._networks: dict[str, HostNetwork] = {}
         self._networks_lock = threading.Lock()
         self._nn_errors: dict[str, str] = {}
         self._busy_s = 0.0       # time spent capturing, for the simulated CPU load
-        self._busy_lock = threading.Lock()
         self._captured = 0
         self._started = time.monotonic()
 
@@ -153,11 +138,7 @@ class SimDevice:
         return make_frame(pixels, kind, frames.seq, frames.timestamp, _SOCKETS[camera])
 
     def _add_stereo(self, frames: FrameSet, left: np.ndarray, right: np.ndarray) -> None:
-        matcher = self._idle_matchers.get()
-        try:
-            disparity = matcher.compute_raw(left, right)        # aligned to the right camera, 0 = invalid
-        finally:
-            self._idle_matchers.put(matcher)
+        disparity = self._matcher.compute_raw(left, right)      # aligned to the right camera, 0 = invalid
         depth_mm = self._depth_lut[disparity]
         if self._spec.stereo.align == "rgb":
             depth_mm = align_depth_mm(depth_mm, self.rig.right, self.cameras["stereo"])
@@ -176,43 +157,27 @@ class SimDevice:
     def _run(self, on_frames: FrameCallback, on_error: ErrorCallback) -> None:
         period = 1.0 / self.capture_fps
         start, tick = time.monotonic(), 0
-        failed = threading.Event()
-        published: deque[Future] = deque()
+        published: Future | None = None
         while not self._stop.wait(max(0.0, start + tick * period - time.monotonic())):
-            if len(published) == _IN_FLIGHT:      # every slot busy: this tick waits for the oldest
-                published.popleft().result()
-            if failed.is_set():
+            began = time.monotonic()
+            try:   # stamped at the tick (the exposure), however late the capture runs
+                frames = self.capture(tick, start + tick * period)
+            except Exception as e:  # noqa: BLE001 - reported to the node, which goes to on_error
+                on_error(DeviceError(f"simulated device failed at frame {tick}: {e!r}"))
                 return
-            # Stamped at the tick (the exposure), however late the capture runs. Frame sets are
-            # published on their own thread, one at a time and in order, as each is done.
-            captured = self._capturer.submit(self._timed_capture, tick, start + tick * period)
-            published.append(self._publisher.submit(self._publish, tick, captured, on_frames, on_error, failed))
+            self._busy_s += time.monotonic() - began
+            self._captured += 1
+            # Frame sets are published on their own thread while the next one is captured; one at
+            # a time, in order: a capture that is done first waits for the previous publish.
+            if published is not None:
+                published.result()
+            published = self._publisher.submit(on_frames, frames)
             # A late tick is dropped, as a real sensor drops frames the host doesn't take.
             tick = max(tick + 1, math.floor((time.monotonic() - start) / period))
 
-    def _timed_capture(self, tick: int, timestamp: float) -> FrameSet:
-        began = time.monotonic()
-        frames = self.capture(tick, timestamp)
-        with self._busy_lock:
-            self._busy_s += time.monotonic() - began
-            self._captured += 1
-        return frames
-
-    def _publish(self, tick: int, captured: Future, on_frames: FrameCallback, on_error: ErrorCallback,
-                 failed: threading.Event) -> None:
-        if failed.is_set():
-            return
-        try:
-            frames = captured.result()
-        except Exception as e:  # noqa: BLE001 - reported to the node, which goes to on_error
-            failed.set()
-            on_error(DeviceError(f"simulated device failed at frame {tick}: {e!r}"))
-            return
-        on_frames(frames)
-
     def set_confidence_threshold(self, value: int) -> None:
-        for matcher in self._matchers:
-            matcher.set_confidence_threshold(value)
+        if self._matcher is not None:
+            self._matcher.set_confidence_threshold(value)
 
     def deploy(self, stream: str, deployment: Deployment, workdir: Path) -> None:
         camera = self.cameras[stream]
@@ -242,9 +207,8 @@ class SimDevice:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5.0)
         self._thread = None
-        self._capturer.shutdown()
-        self._publisher.shutdown()      # the last frame set is published before close returns
         self._mono_worker.shutdown()
+        self._publisher.shutdown()      # the last frame set is published before close returns
         with self._networks_lock:
             networks, self._networks = list(self._networks.values()), {}
         for network in networks:
