@@ -34,6 +34,7 @@ from .nn.deployment import DeployError, Deployment, build_deployment
 from .nn.host_network import NNResult
 from .nn.messages import Detection
 from .nn.tracking import HostTracker, tracks_from_tracklets
+from .ros_entities import lifecycle_publisher
 
 
 def _request_values(parameters) -> dict:
@@ -165,7 +166,7 @@ class NNStream:
             if name not in self._pubs:
                 qos = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL) \
                     if name == "label_info" else self._qos
-                pub = self._node.create_lifecycle_publisher(msg_type, f"~/{self.stream}/nn/{name}", qos)
+                pub = lifecycle_publisher(self._node, msg_type, f"~/{self.stream}/nn/{name}", qos)
                 if self._node.is_active:
                     pub.on_activate(None)
                 self._pubs[name] = pub

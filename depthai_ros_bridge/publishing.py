@@ -19,6 +19,7 @@ from .core.rates import RateLimiter, RateMeter
 from .core.spec import CAMERA_STREAMS, PipelineSpec
 from .device.base import Device, FrameSet
 from .nn_stream import NNStream
+from .ros_entities import lifecycle_publisher
 
 _RELIABILITY = {"reliable": ReliabilityPolicy.RELIABLE, "best_effort": ReliabilityPolicy.BEST_EFFORT}
 
@@ -60,14 +61,14 @@ class Outputs:
             self._add("stereo", "~/stereo/disparity", DisparityImage)
             self._add("stereo", "~/stereo/disparity_color", Image)
         tf_qos = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
-        self._tf = node.create_lifecycle_publisher(TFMessage, "/tf_static", tf_qos)
+        self._tf = lifecycle_publisher(node, TFMessage, "/tf_static", tf_qos)
         self.nn = {s: NNStream(node, s, spec, device, nn_callback_group) for s in CAMERA_STREAMS if spec.enabled(s)}
         self._last_depth_mm: np.ndarray | None = None     # spatial results of a frame without depth use this
 
     def _add(self, stream: str, topic: str, msg_type) -> None:
         qos = self._spec.streams[stream].qos
         profile = QoSProfile(depth=qos.depth, reliability=_RELIABILITY[qos.reliability])
-        self._pubs[topic] = self._node.create_lifecycle_publisher(msg_type, topic, profile)
+        self._pubs[topic] = lifecycle_publisher(self._node, msg_type, topic, profile)
         self.published[topic] = RateMeter()
 
     @property
