@@ -12,7 +12,7 @@ message crosses DDS (Fast DDS, loopback) as it does for a real consumer.
    subscriber matched. Columns, interleaved round-robin so all see the same load:
      memcpy     np.copyto of the frame's pixels into a preallocated array
      floor      publishing an already-built message of that size (rclpy + DDS)
-     ours       frame_array + conversions.image_msg + publish
+     ours       frame_array + the topic's conversions.ImageMessage.fill + publish
      cv_bridge  cv_bridge's cv2_to_imgmsg algorithm (Image(); data.frombytes(
                 frame.tobytes()); publish) reimplemented: cv_bridge for ROS 2 is
                 not installable from PyPI (the `cv-bridge` wheel is a ROS 1 port)
@@ -357,10 +357,11 @@ def conversion_costs(node, sub: Subscriber, iterations: int, slow_iterations: in
         topic = "/bench/image_" + case.label.split()[1].lower() + "_" + case.label.split()[0]
         pub = publisher(topic, Image, IMAGE)
         built = cv_bridge_msg(view, hdr())       # an ordinary message: data an array.array
+        image = conv.ImageMessage()
         t = interleaved({
             "memcpy": lambda: np.copyto(copy, view),
             "floor": lambda: pub.publish(built),
-            "ours": lambda: pub.publish(conv.image_msg(frame_array(frame), hdr())),
+            "ours": lambda: pub.publish(image.fill(frame_array(frame), hdr())),
             "cv_bridge": lambda: pub.publish(cv_bridge_msg(frame_array(frame), hdr())),
         }, iterations)
         if case.nbytes <= SLOW_MAX_BYTES:
@@ -392,8 +393,8 @@ def conversion_costs(node, sub: Subscriber, iterations: int, slow_iterations: in
                            f"{t['ours'] / t['floor']:.2f}", "—"])
     table.notes += [
         "memcpy: np.copyto into a preallocated array; floor: publish() of a prebuilt message of that size;",
-        "ours: frame_array + conversions.image_msg + publish; cv_bridge: its algorithm reimplemented (two copies),",
-        "  since ROS 2 cv_bridge is not installable from PyPI.",
+        "ours: frame_array + ImageMessage.fill (the topic's kept Image, data a view of the frame) + publish;",
+        "cv_bridge: its algorithm reimplemented (two copies), since ROS 2 cv_bridge is not installable from PyPI.",
         ".tolist() / memview: msg.data = pixels (as bytes).tolist() / memoryview(pixels).cast('B'); "
         f"{1e9 * fill_per_byte['tolist']:.0f} / {1e9 * fill_per_byte['memview']:.0f} ms per MB to fill;",
         f"  ~ = extrapolated from that per-byte cost (measured on {FRAME_CASES[-1].label}) + the floor. "

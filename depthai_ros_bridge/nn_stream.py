@@ -64,6 +64,7 @@ class NNStream:
         self._detections = messages.Detection2DArrayBuilder()
         self._tracks = messages.Detection2DArrayBuilder()
         self._spatial = messages.Detection3DArrayBuilder()
+        self._overlay = conv.ImageMessage()
         self._lock = threading.Lock()          # one deploy/remove at a time on this stream
         self._deployed_at: float | None = None
         self._services = [
@@ -213,7 +214,7 @@ class NNStream:
         if want_spatial:
             self._pubs["spatial_detections"].publish(self._spatial.build(detections, hdr))
         if want_overlay and image is not None:
-            self._pubs["overlay"].publish(conv.image_msg(draw_overlay(image, detections), hdr))
+            self._pubs["overlay"].publish(self._overlay.fill(draw_overlay(image, detections), hdr))
 
     def _track(self, raw, boxes, camera: CameraModel) -> list[Detection]:
         """Detections in frame coordinates -> depthai's ObjectTracker -> tracks with ids and status."""

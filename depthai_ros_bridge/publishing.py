@@ -32,6 +32,7 @@ class Outputs:
         self._node, self._spec, self._device = node, spec, device
         self._clock_offset = clock_offset        # ROS time - host steady clock
         self._pubs: dict[str, object] = {}
+        self._images: dict[str, conv.ImageMessage] = {}           # Image topic -> its kept message
         self.limiters = {s: RateLimiter(spec.streams[s].max_fps) for s in spec.streams}
         self.received = {s: RateMeter() for s in spec.streams}    # frames from the device
         self.published = {}                                        # topic -> RateMeter
@@ -70,6 +71,8 @@ class Outputs:
         profile = QoSProfile(depth=qos.depth, reliability=_RELIABILITY[qos.reliability])
         self._pubs[topic] = lifecycle_publisher(self._node, msg_type, topic, profile)
         self.published[topic] = RateMeter()
+        if msg_type is Image:
+            self._images[topic] = conv.ImageMessage()
 
     @property
     def topics(self) -> list[str]:
@@ -91,6 +94,9 @@ class Outputs:
     def _send(self, topic: str, msg) -> None:
         self._pubs[topic].publish(msg)
         self.published[topic].tick(time.monotonic())
+
+    def _send_image(self, topic: str, pixels: np.ndarray, hdr) -> None:
+        self._send(topic, self._images[topic].fill(pixels, hdr))
 
     def publish(self, frames: FrameSet) -> None:
         now = time.monotonic()
@@ -118,7 +124,7 @@ class Outputs:
     def _publish_camera(self, camera: str, pixels: np.ndarray, seconds: float) -> None:
         hdr = conv.header(self._spec.optical_frame(camera), seconds)
         if self._wanted(f"~/{camera}/image_raw"):
-            self._send(f"~/{camera}/image_raw", conv.image_msg(pixels, hdr))
+            self._send_image(f"~/{camera}/image_raw", pixels, hdr)
         if self._wanted(f"~/{camera}/image_raw/compressed"):
             fmt, data = jpeg(pixels, conv.encoding_of(pixels), self.compression.jpeg_quality)
             self._send(f"~/{camera}/image_raw/compressed", _compressed_msg(hdr, fmt, data))
@@ -136,7 +142,7 @@ class Outputs:
         if want_raw or want_compressed:
             depth = self.depth_image(depth_mm)
             if want_raw:
-                self._send("~/stereo/image_raw", conv.image_msg(depth, hdr))
+                self._send_image("~/stereo/image_raw", depth, hdr)
             if want_compressed:
                 fmt, data = compressed_depth(depth, self.compression.png_level, self.depth_limit_m)
                 self._send("~/stereo/image_raw/compressedDepth", _compressed_msg(hdr, fmt, data))
@@ -155,7 +161,7 @@ class Outputs:
                     raw.astype(np.float32) / geometry.disparity_scale, hdr, geometry.focal_px, geometry.baseline_m,
                     0.0, geometry.max_disparity, 1.0 / geometry.disparity_scale))
             if want_color:
-                self._send("~/stereo/disparity_color", conv.image_msg(np.take(self._disparity_colors, raw, 0), hdr))
+                self._send_image("~/stereo/disparity_color", np.take(self._disparity_colors, raw, 0), hdr)
 
     def depth_image(self, depth_mm: np.ndarray) -> np.ndarray:
         """Device depth (uint16 mm, 0 = none) in the configured encoding, with the depth limit applied."""

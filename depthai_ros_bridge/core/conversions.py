@@ -32,13 +32,21 @@ _ENCODINGS = {
 OPTICAL_ROTATION = (-0.5, 0.5, -0.5, 0.5)
 
 
-def stamp(seconds: float) -> Time:
+def _sec_nanosec(seconds: float) -> tuple[int, int]:
     sec = int(seconds // 1)
-    return Time(sec=sec, nanosec=int(round((seconds - sec) * 1e9)) % 1_000_000_000)
+    return sec, int(round((seconds - sec) * 1e9)) % 1_000_000_000
+
+
+def stamp(seconds: float) -> Time:
+    sec, nanosec = _sec_nanosec(seconds)
+    return Time(sec=sec, nanosec=nanosec)
 
 
 def header(frame_id: str, seconds: float) -> Header:
-    return Header(stamp=stamp(seconds), frame_id=frame_id)
+    hdr = Header()     # fields set after: Header(stamp=...) would also build a default stamp to discard
+    hdr.stamp.sec, hdr.stamp.nanosec = _sec_nanosec(seconds)
+    hdr.frame_id = frame_id
+    return hdr
 
 
 def encoding_of(frame: np.ndarray) -> str:
@@ -50,13 +58,32 @@ def encoding_of(frame: np.ndarray) -> str:
 
 
 def image_msg(frame: np.ndarray, hdr: Header, encoding: str | None = None) -> Image:
-    """An Image whose `data` is `frame`'s own buffer (rows contiguous, so step = width * pixel size)."""
-    frame = np.ascontiguousarray(frame)
-    msg = Image(header=hdr, height=frame.shape[0], width=frame.shape[1],
-                encoding=encoding or encoding_of(frame),
-                is_bigendian=int(sys.byteorder == "big" and frame.dtype.itemsize > 1),
-                step=frame.strides[0])
-    return share_bytes(msg, frame)
+    """A new Image whose `data` is `frame`'s own buffer (for a topic's frames: ImageMessage)."""
+    return ImageMessage().fill(frame, hdr, encoding)
+
+
+class ImageMessage:
+    """One topic's Images, on a kept message: per frame only the header and the data view change.
+
+    Making an Image costs about as much as publishing a small one. The returned message is
+    rewritten by the next fill: publish it first (publish() serialises before returning).
+    """
+
+    def __init__(self):
+        self._msg, self._layout = Image(), None
+
+    def fill(self, frame: np.ndarray, hdr: Header, encoding: str | None = None) -> Image:
+        """`frame` (rows made contiguous, so step = width * pixel size) as this topic's Image."""
+        frame = np.ascontiguousarray(frame)
+        msg, layout = self._msg, (frame.shape, frame.dtype, encoding)
+        if layout != self._layout:
+            msg.height, msg.width = frame.shape[:2]
+            msg.encoding = encoding or encoding_of(frame)
+            msg.is_bigendian = int(sys.byteorder == "big" and frame.dtype.itemsize > 1)
+            msg.step = frame.strides[0]
+            self._layout = layout
+        msg.header = hdr
+        return share_bytes(msg, frame)
 
 
 def share_bytes(msg, array: np.ndarray | bytes):

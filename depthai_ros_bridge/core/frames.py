@@ -8,17 +8,21 @@ import depthai as dai
 import numpy as np
 
 T = dai.ImgFrame.Type
-_PLAIN = {T.GRAY8: (np.uint8, 1), T.RAW8: (np.uint8, 1), T.RAW16: (np.uint16, 1), T.BGR888i: (np.uint8, 3)}
+_PLAIN = {T.GRAY8: (np.dtype(np.uint8), 1), T.RAW8: (np.dtype(np.uint8), 1), T.RAW16: (np.dtype(np.uint16), 1),
+          T.BGR888i: (np.dtype(np.uint8), 3)}
 
 
 def frame_array(frame: dai.ImgFrame) -> np.ndarray:
     """The frame's pixels as (h, w) or (h, w, 3) BGR; a view of the frame's buffer where the layout allows."""
     kind, h, w = frame.getType(), frame.getHeight(), frame.getWidth()
     data = frame.getData()
-    if kind in _PLAIN:
-        dtype, channels = _PLAIN[kind]
-        row_bytes = w * channels * np.dtype(dtype).itemsize
-        rows = data[: h * frame.getStride()].reshape(h, frame.getStride())[:, :row_bytes]
+    plain = _PLAIN.get(kind)      # one lookup: hashing a depthai enum costs as much as the numpy work here
+    if plain is not None:
+        dtype, channels = plain
+        stride, row_bytes = frame.getStride(), w * channels * dtype.itemsize
+        rows = data[: h * stride].reshape(h, stride)
+        if stride != row_bytes:
+            rows = rows[:, :row_bytes]
         return rows.view(dtype).reshape((h, w) if channels == 1 else (h, w, channels))
     if kind == T.BGR888p:
         return data[: 3 * h * w].reshape(3, h, w).transpose(1, 2, 0)

@@ -77,3 +77,18 @@ def test_share_bytes_takes_bytes_too():
     from sensor_msgs.msg import CompressedImage
     msg = conv.share_bytes(CompressedImage(format="png"), b"\x01\x02\x03")
     assert bytes(msg.data) == b"\x01\x02\x03"
+
+
+def test_a_kept_image_message_follows_each_frames_layout():
+    from rclpy.serialization import deserialize_message, serialize_message
+    from sensor_msgs.msg import Image
+    image = conv.ImageMessage()
+    wire = lambda msg: deserialize_message(serialize_message(msg), Image)
+    mono = np.full((4, 6), 7, np.uint8)
+    first = wire(image.fill(mono, conv.header("a", 1.0)))
+    depth = np.arange(20, dtype=np.uint16).reshape(4, 5)
+    second = wire(image.fill(depth, conv.header("b", 2.0)))
+    assert (first.encoding, first.width, first.step, first.header.frame_id) == ("mono8", 6, 6, "a")
+    assert (second.encoding, second.width, second.step, second.header.frame_id) == ("16UC1", 5, 10, "b")
+    assert bytes(first.data) == mono.tobytes() and bytes(second.data) == depth.tobytes()
+    assert wire(image.fill(mono, conv.header("c", 3.0))) == wire(conv.image_msg(mono, conv.header("c", 3.0)))
