@@ -12,7 +12,6 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-from builtin_interfaces.msg import Time
 from geometry_msgs.msg import Quaternion, Transform, TransformStamped, Vector3
 from sensor_msgs.msg import CameraInfo, Image, RegionOfInterest
 from std_msgs.msg import Header
@@ -32,19 +31,10 @@ _ENCODINGS = {
 OPTICAL_ROTATION = (-0.5, 0.5, -0.5, 0.5)
 
 
-def _sec_nanosec(seconds: float) -> tuple[int, int]:
-    sec = int(seconds // 1)
-    return sec, int(round((seconds - sec) * 1e9)) % 1_000_000_000
-
-
-def stamp(seconds: float) -> Time:
-    sec, nanosec = _sec_nanosec(seconds)
-    return Time(sec=sec, nanosec=nanosec)
-
-
 def header(frame_id: str, seconds: float) -> Header:
     hdr = Header()     # fields set after: Header(stamp=...) would also build a default stamp to discard
-    hdr.stamp.sec, hdr.stamp.nanosec = _sec_nanosec(seconds)
+    sec = int(seconds // 1)
+    hdr.stamp.sec, hdr.stamp.nanosec = sec, int(round((seconds - sec) * 1e9)) % 1_000_000_000
     hdr.frame_id = frame_id
     return hdr
 
