@@ -128,7 +128,10 @@ class CameraNode(LifecycleNode):
             except Exception as e:  # noqa: BLE001
                 self.get_logger().warn(f"closing the device: {e!r}")
         if self.outputs is not None:
-            self.outputs.destroy()
+            try:   # raising here would send rclpy to on_error without telling anyone why
+                self.outputs.destroy()
+            except Exception as e:  # noqa: BLE001
+                self.get_logger().error(f"releasing the node's topics and services: {e!r}")
         self.device = self.outputs = self.spec = None
 
     # -- device ----------------------------------------------------------------------------
