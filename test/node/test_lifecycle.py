@@ -94,3 +94,20 @@ def test_device_failure_while_active_goes_through_error_to_unconfigured(make_har
     assert h.node.device is None and not _sim_threads()
     assert h.transition("configure") and h.transition("activate")
     h.subscribe("rgb/image_raw", Image).wait()
+
+
+def test_cleanup_releases_the_device_even_when_destroying_outputs_fails(make_harness):
+    h = make_harness(**FAST_SIM)
+    assert h.transition("configure")
+    outputs, device = h.node.outputs, h.node.device
+    destroy = outputs.destroy
+
+    def failing_destroy():
+        destroy()
+        raise RuntimeError("simulated failure while destroying publishers")
+
+    outputs.destroy = failing_destroy
+    assert h.transition("cleanup") and h.state() == "unconfigured"
+    assert h.node.device is None and not _sim_threads()
+    assert h.transition("configure") and h.state() == "inactive"      # nothing lost: it configures again
+    assert h.node.device is not device
