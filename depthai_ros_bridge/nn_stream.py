@@ -24,7 +24,7 @@ from std_srvs.srv import Trigger
 from vision_msgs.msg import Detection2DArray, Detection3DArray, LabelInfo
 
 from .core import conversions as conv
-from .core.align import align_depth
+from .core.align import align_depth_mm
 from .core.camera_model import CameraModel
 from .core.rates import RateMeter
 from .core.spatial import locate
@@ -235,14 +235,14 @@ class NNStream:
     def _locate(self, detections: list[Detection], depth_mm: np.ndarray, depth_camera: CameraModel,
                 stream_camera: CameraModel) -> list[Detection]:
         """Positions in the stream camera's optical frame, from depth seen by (or aligned to) that camera."""
-        depth, target, metres_per_unit = depth_mm, depth_camera, 0.001
+        target = depth_camera
         if depth_camera.name != stream_camera.name:
             width = depth_mm.shape[1]
             target = stream_camera.scaled(width, round(width * stream_camera.height / stream_camera.width))
-            depth, metres_per_unit = align_depth(depth_mm.astype(np.float32) / 1000.0, depth_camera, target), 1.0
+            depth_mm = align_depth_mm(depth_mm, depth_camera, target)
         s = target.width / stream_camera.width
-        return [dataclasses.replace(d, spatial=locate(depth, tuple(v * s for v in d.box), target,
-                                                      self.spatial_config, metres_per_unit))
+        return [dataclasses.replace(d, spatial=locate(depth_mm, tuple(v * s for v in d.box), target,
+                                                      self.spatial_config, metres_per_unit=0.001))
                 for d in detections]
 
 
