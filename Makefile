@@ -23,9 +23,6 @@ TESTS ?= test
 
 export ROS_AUTOMATIC_DISCOVERY_RANGE ?= LOCALHOST
 export DEPTHAI_TELEMETRY := 0
-ifdef RUN_SECONDS
-export RUN_SECONDS
-endif
 
 VENV_ABS := $(abspath $(VENV))
 # Prefix for every command that needs the environment.
@@ -39,14 +36,19 @@ help:
 venv:
 	@PYTHON=$(PYTHON) tools/bootstrap_venv.sh $(VENV_ABS)
 
+NODE_ARGS := --ros-args --params-file config/sim.yaml -p autostart:=true
 run: venv
-	$(IN_VENV) python -m depthai_ros_bridge --ros-args --params-file config/sim.yaml -p autostart:=true
+ifdef RUN_SECONDS
+	$(IN_VENV) python tools/timed_run.py $(RUN_SECONDS) $(NODE_ARGS)
+else
+	$(IN_VENV) python -m depthai_ros_bridge $(NODE_ARGS)
+endif
 
 test: venv
 	$(IN_VENV) python -m pytest -q $(TESTS) $(PYTEST_ARGS)
 
 bench: venv
-	$(IN_VENV) python -m depthai_ros_bridge.bench
+	$(IN_VENV) python benchmarks/bench.py
 
 colcon-check: venv
 	$(IN_VENV) tools/colcon_check.sh

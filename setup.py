@@ -7,8 +7,8 @@ package_name = "depthai_ros_bridge"
 setup(
     name=package_name,
     version="0.1.0",
-    packages=find_packages(exclude=["test", "test.*"]),
-    package_data={package_name: ["fastdds_large_frames.xml"]},
+    packages=find_packages(include=[package_name, f"{package_name}.*"]),
+    package_data={f"{package_name}.ros": ["fastdds_large_frames.xml"]},
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{package_name}"]),
         (f"share/{package_name}", ["package.xml"]),
@@ -25,8 +25,8 @@ setup(
     tests_require=["pytest"],
     entry_points={
         "console_scripts": [
-            "camera_node = depthai_ros_bridge.__main__:main",
-            "oak_nn = depthai_ros_bridge.nn.__main__:main",
+            "camera_node = depthai_ros_bridge.ros.main:main",
+            "oak_nn = depthai_ros_bridge.ros.nn_cli:main",
         ],
     },
 )

@@ -11,3 +11,9 @@ import os
 os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
 os.environ["DEPTHAI_TELEMETRY"] = "0"
 os.environ["ROS_DOMAIN_ID"] = os.environ.get("DRB_TEST_ROS_DOMAIN_ID") or str(1 + os.getpid() % 100)
+
+import sys
+from pathlib import Path
+
+# Developer tools (demo model generator, topic rate monitor) live outside the installed package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))

@@ -24,12 +24,12 @@ def test_colcon_build_installs_camera_node(tmp_path):
     script = prefix / "lib" / "depthai_ros_bridge" / "camera_node"  # where `ros2 run` looks
     assert script.is_file() and os.access(script, os.X_OK)
     (entry_points,) = prefix.glob("lib/python*/site-packages/depthai_ros_bridge*.egg-info/entry_points.txt")
-    assert "camera_node = depthai_ros_bridge.__main__:main" in entry_points.read_text()
+    assert "camera_node = depthai_ros_bridge.ros.main:main" in entry_points.read_text()
 
     # The installed copy (not the editable source tree) is complete enough to import.
     (site,) = prefix.glob("lib/python*/site-packages")
     probe = subprocess.run(
-        [sys.executable, "-c", "import depthai_ros_bridge.__main__ as m, depthai_ros_bridge.dds as d; "
+        [sys.executable, "-c", "import depthai_ros_bridge.__main__ as m, depthai_ros_bridge.ros.dds as d; "
                                "assert d.LARGE_FRAMES_PROFILE.is_file(); print(m.__file__)"],
         env=dict(os.environ, PYTHONPATH=str(site)), cwd=tmp_path, capture_output=True, text=True,
         timeout=120)

@@ -47,6 +47,10 @@ class CameraModel:
         return replace(self, width=width, height=height, fx=self.fx * sx, fy=self.fy * sy,
                        cx=(self.cx + 0.5) * sx - 0.5, cy=(self.cy + 0.5) * sy - 0.5)
 
+    def scaled_to_width(self, width: int) -> CameraModel:
+        """The same camera resampled to `width`, keeping its aspect ratio (height rounded)."""
+        return self.scaled(width, round(width * self.height / self.width))
+
     def to_camera(self, points_rig: np.ndarray) -> np.ndarray:
         """Rig-frame points (..., 3) to this camera's optical frame."""
         return np.asarray(points_rig, dtype=np.float64) - np.asarray(self.position)

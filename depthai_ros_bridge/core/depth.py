@@ -21,11 +21,11 @@ def disparity_to_depth_mm(disparity: np.ndarray, fx: float, baseline_m: float) -
     return np.rint(np.minimum(mm, 65535)).astype(np.uint16)
 
 
-def depth_lut_mm(fx: float, baseline_m: float, disparity_scale: float) -> np.ndarray:
-    """disparity_to_depth_mm of every raw 16-bit disparity (raw * disparity_scale px), for
+def depth_lut_mm(fx: float, baseline_m: float, px_per_unit: float) -> np.ndarray:
+    """disparity_to_depth_mm of every raw 16-bit disparity (raw * px_per_unit px), for
     `lut[raw]`: a lookup per pixel instead of a float conversion and division."""
     raw = np.arange(1 << 16, dtype=np.float32)
-    return disparity_to_depth_mm(raw * np.float32(disparity_scale), fx, baseline_m)
+    return disparity_to_depth_mm(raw * np.float32(px_per_unit), fx, baseline_m)
 
 
 def colorize_disparity(disparity: np.ndarray, max_disparity: float) -> np.ndarray:

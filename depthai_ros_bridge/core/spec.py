@@ -204,6 +204,20 @@ class PipelineSpec:
         return self.streams[camera].frame_id or f"{self.tf_prefix}_{camera}_camera_optical_frame"
 
     @property
+    def depth_size(self) -> tuple[int, int]:
+        """Size of the depth image: the mono size, or aligned to rgb the mono width at rgb's aspect ratio."""
+        mono, rgb = self.streams["left"], self.streams["rgb"]
+        if self.stereo.align == "rgb":
+            return mono.width, round(mono.width * rgb.height / rgb.width)
+        return mono.width, mono.height
+
+    def expected_rate(self, stream: str) -> float:
+        """The rate a stream's topics should have: its sensor's (stereo: the mono pair's), capped by max_fps."""
+        s = self.streams[stream]
+        fps = self.streams["right"].fps if stream == "stereo" else s.fps
+        return min(fps, s.max_fps) if s.max_fps else fps
+
+    @property
     def capture_fps(self) -> float:
         """Rate of the device's fastest enabled sensor."""
         return max((s.fps for s in self.streams.values() if s.enabled and s.fps), default=0.0)

@@ -14,7 +14,7 @@ import depthai as dai
 
 from ..core.camera_model import CameraModel
 from ..nn.deployment import Deployment
-from ..nn.host_network import NNResult
+from ..nn.results import NNResult
 
 
 class DeviceError(RuntimeError):
@@ -35,7 +35,7 @@ class StereoGeometry:
     focal_px: float          # of the camera depth is aligned to, at the depth resolution
     baseline_m: float
     max_disparity: float     # largest disparity searched, pixels
-    disparity_scale: int     # raw disparity units per pixel: 1, or 2**fractional bits with subpixel
+    units_per_px: int     # raw disparity units per pixel: 1, or 2**fractional bits with subpixel
 
 
 @dataclass
@@ -43,7 +43,7 @@ class FrameSet:
     """Frames captured at one instant: they share `seq` and `timestamp`.
 
     `frames` keys: "rgb", "left", "right", "depth" (RAW16, mm) and "disparity"
-    (RAW16, pixels x disparity_scale); only those the pipeline produces this tick.
+    (RAW16, pixels x units_per_px); only those the pipeline produces this tick.
     """
 
     seq: int

@@ -30,16 +30,15 @@ import depthai as dai
 import numpy as np
 
 from ..core.camera_model import CameraModel
-from ..core.frames import T, frame_array, make_frame
+from .frames import SOCKETS, T, frame_array, make_frame
 from ..core.spec import PipelineSpec, StereoSpec
 from ..nn.deployment import DeployError, Deployment
-from ..nn.host_network import NNResult
+from ..nn.results import NNResult
 from ..nn.mapping import InputMapping
 from ..nn.nnconfig import NNConfig
 from .base import DeviceError, DeviceInfo, ErrorCallback, FrameCallback, FrameSet, StereoGeometry
 
 S = dai.CameraBoardSocket
-SOCKETS = {"rgb": S.CAM_A, "left": S.CAM_B, "right": S.CAM_C}
 MEDIAN = {"off": dai.MedianFilter.MEDIAN_OFF, "3x3": dai.MedianFilter.KERNEL_3x3,
           "5x5": dai.MedianFilter.KERNEL_5x5, "7x7": dai.MedianFilter.KERNEL_7x7}
 STEREO_OUTPUTS = {"left": "rectifiedLeft", "right": "rectifiedRight", "depth": "depth", "disparity": "disparity"}
@@ -86,14 +85,6 @@ def clock(key: str) -> str:
     return "rgb" if key.removeprefix("nn:") == "rgb" else "mono"
 
 
-def depth_size(spec: PipelineSpec) -> tuple[int, int]:
-    """Depth aligned to rgb keeps the mono width at the rgb aspect ratio, as the simulator does."""
-    mono, rgb = spec.streams["left"], spec.streams["rgb"]
-    if spec.stereo.align == "rgb":
-        return mono.width, round(mono.width * rgb.height / rgb.width)
-    return mono.width, mono.height
-
-
 def plan_pipeline(spec: PipelineSpec) -> PipelinePlan:
     outputs, streams = {}, {}
     stereo = spec.enabled("stereo")
@@ -105,7 +96,7 @@ def plan_pipeline(spec: PipelineSpec) -> PipelinePlan:
             streams[name] = f"stereo.{STEREO_OUTPUTS[name]}" if stereo and name != "rgb" else name
     size = None
     if stereo:
-        size = depth_size(spec)
+        size = spec.depth_size
         streams.update(depth="stereo.depth", disparity="stereo.disparity")
         if spec.stereo.align == "rgb":
             # Depth comes out at the size of the frame linked to StereoDepth.inputAlignTo: a small
@@ -183,7 +174,7 @@ def camera_models(calib: dai.CalibrationHandler, spec: PipelineSpec) -> dict[str
                                        tuple(float(v) for v in centre[name] - origin))
         if rectified:
             align = spec.stereo.align
-            models["stereo"] = _intrinsics(calib, align if align == "rgb" else "right", align, depth_size(spec),
+            models["stereo"] = _intrinsics(calib, align if align == "rgb" else "right", align, spec.depth_size,
                                            models[align].position)
     except RuntimeError as e:   # depthai: missing camera data or extrinsic link
         raise DeviceError(f"the OAK's calibration lacks what the enabled streams need: {e}") from e
@@ -198,7 +189,7 @@ def stereo_geometry(calib: dai.CalibrationHandler, spec: PipelineSpec, cameras: 
     scale = 2 ** subpixel_bits(spec.stereo.median_filter) if spec.stereo.subpixel else 1
     baseline = calib.getBaselineDistance(S.CAM_C, S.CAM_B, False, dai.LengthUnit.METER)
     return StereoGeometry(focal_px=cameras["right"].fx, baseline_m=float(baseline),
-                          max_disparity=cfg.getMaxDisparity() / scale, disparity_scale=scale)
+                          max_disparity=cfg.getMaxDisparity() / scale, units_per_px=scale)
 
 
 # -- networks (pure parts) -----------------------------------------------------------------

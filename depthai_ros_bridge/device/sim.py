@@ -14,7 +14,7 @@ from pathlib import Path
 import depthai as dai
 import numpy as np
 
-from ..core.frames import T, make_frame
+from .frames import SOCKETS, T, make_frame
 from ..core.spec import PipelineSpec
 from ..nn.deployment import DeployError, Deployment
 from ..nn.host_network import HostNetwork
@@ -26,8 +26,6 @@ from ..sim.scene import Scene
 from ..sim.stereo import StereoMatcher, StereoOptions
 from .base import DeviceError, DeviceInfo, ErrorCallback, FrameCallback, FrameSet, StereoGeometry
 
-_SOCKETS = {"rgb": dai.CameraBoardSocket.CAM_A, "left": dai.CameraBoardSocket.CAM_B,
-            "right": dai.CameraBoardSocket.CAM_C}
 
 
 def _due(tick: int, stream_fps: float, capture_fps: float) -> bool:
@@ -59,13 +57,13 @@ class SimDevice:
                                          self.renderer.background(self.rig.right, mono=True))
             depth_camera = self.rig.right
             if s.align == "rgb":
-                depth_camera = self.rig.rgb.scaled(mono.width, round(mono.width * rgb.height / rgb.width))
+                depth_camera = self.rig.rgb.scaled(*spec.depth_size)
             self.cameras["stereo"] = depth_camera
             self.stereo = StereoGeometry(focal_px=self.rig.right.fx,
                                          baseline_m=float(self.rig.right.position[0] - self.rig.left.position[0]),
                                          max_disparity=self._matcher.options.max_disparity,
-                                         disparity_scale=16 if s.subpixel else 1)
-            self._depth_lut = depth_lut_mm(self.stereo.focal_px, self.stereo.baseline_m, self._matcher.scale)
+                                         units_per_px=16 if s.subpixel else 1)
+            self._depth_lut = depth_lut_mm(self.stereo.focal_px, self.stereo.baseline_m, self._matcher.px_per_unit)
         self.capture_fps = spec.capture_fps
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -135,7 +133,7 @@ class SimDevice:
                 self._nn_errors[stream] = f"frame {frames.seq}: {e!r}"
 
     def _frame(self, camera: str, pixels: np.ndarray, kind, frames: FrameSet) -> dai.ImgFrame:
-        return make_frame(pixels, kind, frames.seq, frames.timestamp, _SOCKETS[camera])
+        return make_frame(pixels, kind, frames.seq, frames.timestamp, SOCKETS[camera])
 
     def _add_stereo(self, frames: FrameSet, left: np.ndarray, right: np.ndarray) -> None:
         disparity = self._matcher.compute_raw(left, right)      # aligned to the right camera, 0 = invalid

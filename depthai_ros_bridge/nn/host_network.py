@@ -12,7 +12,6 @@ import datetime
 import io
 import json
 import tarfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -23,18 +22,10 @@ import onnxruntime as ort
 from .decode import DecodeError
 from .deployment import DeployError, Deployment
 from .mapping import InputMapping
+from .results import NNResult
 from .runtime import OnnxDetector
 
 DEVICE_FORMATS = "ONNX models (.onnx, or an NN archive holding one)"
-
-
-@dataclass
-class NNResult:
-    """One inference on one frame: detections (boxes normalised to the network input) or raw tensors."""
-
-    detections: dai.ImgDetections | None
-    tensors: dai.NNData | None
-    mapping: InputMapping
 
 
 def _dims(shape) -> list[int]:

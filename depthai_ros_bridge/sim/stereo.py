@@ -130,12 +130,12 @@ class StereoMatcher:
         self.options = replace(self.options, confidence_threshold=value)
 
     @property
-    def scale(self) -> float:
+    def px_per_unit(self) -> float:
         """Pixels per unit of the raw disparity (1/16 with subpixel)."""
         return 1 / 16 if self.options.subpixel else 1.0
 
     def compute(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        return self.compute_raw(left, right).astype(np.float32) * np.float32(self.scale)
+        return self.compute_raw(left, right).astype(np.float32) * np.float32(self.px_per_unit)
 
     def compute_raw(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
         """The disparity as the device outputs it: uint16 in units of `scale` px, 0 = invalid.

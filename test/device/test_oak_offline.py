@@ -17,7 +17,7 @@ import depthai as dai
 import numpy as np
 import pytest
 
-from depthai_ros_bridge.core.frames import T, frame_array, make_frame
+from depthai_ros_bridge.device.frames import T, frame_array, make_frame
 from depthai_ros_bridge.core.spec import parse_spec
 from depthai_ros_bridge.device.base import DeviceError
 from depthai_ros_bridge.device.oak import (
@@ -102,7 +102,7 @@ def test_stereo_options_land_in_the_depthai_config(values, median, bits, max_dis
         assert cfg.getSubpixelFractionalBits() == bits
     assert cfg.algorithmControl.depthAlign == dai.StereoDepthConfig.AlgorithmControl.DepthAlign.RECTIFIED_RIGHT
     geometry = stereo_geometry(oakd_calibration(), spec, camera_models(oakd_calibration(), spec))
-    assert geometry.disparity_scale == (2 ** bits if bits else 1)
+    assert geometry.units_per_px == (2 ** bits if bits else 1)
     assert geometry.max_disparity == max_disparity
 
 

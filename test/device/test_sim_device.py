@@ -32,8 +32,8 @@ def test_raw_disparity_and_its_depth_lookup_equal_the_float_formulas(subpixel):
     matcher = StereoMatcher(StereoOptions(median_filter="5x5" if subpixel else "7x7", subpixel=subpixel))
     raw, disparity = matcher.compute_raw(left, right), matcher.compute(left, right)
     assert raw.dtype == np.uint16
-    np.testing.assert_array_equal(raw, np.round(disparity / matcher.scale).astype(np.uint16))
-    lut = depth_lut_mm(FOCAL, BASELINE, matcher.scale)
+    np.testing.assert_array_equal(raw, np.round(disparity / matcher.px_per_unit).astype(np.uint16))
+    lut = depth_lut_mm(FOCAL, BASELINE, matcher.px_per_unit)
     np.testing.assert_array_equal(lut[raw], disparity_to_depth_mm(disparity, FOCAL, BASELINE))
 
 
@@ -42,7 +42,7 @@ def test_integer_alignment_equals_the_float_alignment_on_stereo_depth(seed):
     renderer = Renderer(Scene(seed))
     left, right = (renderer.render(c, 2.0, mono=True).image for c in (RIG.left, RIG.right))
     matcher = StereoMatcher(StereoOptions(median_filter="5x5"))
-    depth_mm = depth_lut_mm(FOCAL, BASELINE, matcher.scale)[matcher.compute_raw(left, right)]
+    depth_mm = depth_lut_mm(FOCAL, BASELINE, matcher.px_per_unit)[matcher.compute_raw(left, right)]
     aligned = align_depth_mm(depth_mm, RIG.right, RGB_AT_DEPTH_SIZE)
     assert aligned.dtype == np.uint16 and aligned.shape == (360, 640)
     np.testing.assert_array_equal(aligned, float_align_mm(depth_mm, RGB_AT_DEPTH_SIZE))

@@ -20,7 +20,7 @@ if not dai.Device.getAllAvailableDevices():
     pytest.skip("no OAK found by dai.Device.getAllAvailableDevices(): these tests need a device",
                 allow_module_level=True)
 
-from depthai_ros_bridge.core.frames import T, frame_array
+from depthai_ros_bridge.device.frames import T, frame_array
 from depthai_ros_bridge.core.spec import parse_spec
 from depthai_ros_bridge.device.oak import OakDevice
 from depthai_ros_bridge.nn.deployment import DeployError, build_deployment
@@ -117,9 +117,9 @@ def test_depth_is_plausible_and_agrees_with_disparity(oak):
     assert valid.mean() > 0.2, "less than a fifth of the depth map is valid"
     assert 150 < np.median(depth[valid]) < 20000
     g = device.stereo
-    from_disparity = 1000 * g.focal_px * g.baseline_m * g.disparity_scale / disparity[valid]
+    from_disparity = 1000 * g.focal_px * g.baseline_m * g.units_per_px / disparity[valid]
     assert np.median(np.abs(from_disparity - depth[valid]) / depth[valid]) < 0.05
-    assert disparity.max() <= g.max_disparity * g.disparity_scale
+    assert disparity.max() <= g.max_disparity * g.units_per_px
 
 
 def test_confidence_threshold_change_applies_live(oak):

@@ -17,7 +17,7 @@ import pytest
 
 os.environ.setdefault("DEPTHAI_TELEMETRY", "0")
 
-from depthai_ros_bridge.nn import demo_models  # noqa: E402
+import demo_models  # noqa: E402
 from depthai_ros_bridge.sim.classes import CLASSES  # noqa: E402
 
 

@@ -8,7 +8,7 @@ import pytest
 
 import depthai as dai
 
-from depthai_ros_bridge.nn import demo_models
+import demo_models
 
 KINDS = demo_models.MODEL_KINDS
 SUFFIXES = (".tar.xz", ".tar.gz", ".tar")

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from depthai_ros_bridge.nn import demo_models
+import demo_models
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
-REGENERATE = "run: python -m depthai_ros_bridge.nn.demo_models models"
+REGENERATE = "run: python tools/demo_models.py models"
 
 
 @pytest.mark.parametrize("kind", demo_models.MODEL_KINDS)

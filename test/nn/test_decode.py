@@ -8,7 +8,7 @@ import pytest
 
 import depthai as dai
 
-from depthai_ros_bridge.nn import demo_models
+import demo_models
 from depthai_ros_bridge.nn.decode import DecodeError, HostDecoder, decode_ssd_rows
 from depthai_ros_bridge.nn.runtime import OnnxDetector
 

@@ -22,7 +22,7 @@ os.environ.setdefault("DEPTHAI_TELEMETRY", "0")
 
 import depthai as dai  # noqa: E402
 
-from depthai_ros_bridge.core.frames import make_frame  # noqa: E402
+from depthai_ros_bridge.device.frames import make_frame  # noqa: E402
 from depthai_ros_bridge.nn.runtime import OnnxDetector  # noqa: E402
 from depthai_ros_bridge.nn.tracking import (HOST_TRACKER_TYPES, HostTracker, Track,  # noqa: E402
                                             TrackerError, tracks_from_tracklets)

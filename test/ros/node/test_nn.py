@@ -17,7 +17,7 @@ from std_msgs.msg import Float32MultiArray
 from std_srvs.srv import Trigger
 from vision_msgs.msg import Detection2DArray, Detection3DArray, LabelInfo
 
-MODELS = Path(__file__).resolve().parents[2] / "models"
+MODELS = Path(__file__).resolve().parents[3] / "models"
 SSD_ARCHIVE = MODELS / "demo-colour-ssd.tar.xz"
 YOLO_ONNX = MODELS / "demo-colour-yolov6r2.onnx"
 LABELS = ["crate", "ball", "barrel", "cone"]
@@ -291,7 +291,7 @@ def test_bad_network_parameter_fails_configure_naming_it(ros):
 def test_cli_deploys_and_removes(active):
     h = active
     env = dict(os.environ)
-    cmd = [sys.executable, "-m", "depthai_ros_bridge.nn", "--node", f"/{h.name}"]
+    cmd = [sys.executable, "-m", "depthai_ros_bridge.ros.nn_cli", "--node", f"/{h.name}"]
     out = subprocess.run(cmd + ["deploy", "right", str(SSD_ARCHIVE)], env=env, capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0 and "deployed" in out.stdout, out.stdout + out.stderr

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 
-from .core.spec import PipelineSpec
+from ..core.spec import PipelineSpec
 
 OK, WARN, ERROR = DiagnosticStatus.OK, DiagnosticStatus.WARN, DiagnosticStatus.ERROR
 # A stream below this share of its expected rate is reported as WARN.
@@ -34,9 +34,7 @@ def diagnostics_msg(node_name: str, state: str, spec: PipelineSpec | None, devic
     for name, stream in spec.streams.items():
         if not stream.enabled:
             continue
-        expected = spec.streams["right" if name == "stereo" else name].fps
-        if stream.max_fps:
-            expected = min(expected, stream.max_fps)
+        expected = spec.expected_rate(name)
         received = outputs.received[name].rate(now)
         values = {"device rate (Hz)": f"{received:.1f}", "expected rate (Hz)": f"{expected:.1f}",
                   "frames received": outputs.received[name].count}

@@ -1,6 +1,6 @@
 """A node that subscribes to every topic of another node and measures what arrives (like `ros2 topic hz`).
 
-`python -m depthai_ros_bridge.topic_rates NODE` runs it in a process of its own until
+`python tools/topic_rates.py NODE` runs it in a process of its own until
 SIGINT/SIGTERM, then prints the report.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from rclpy.serialization import deserialize_message
 
-from .core.rates import RateMeter
+from depthai_ros_bridge.core.rates import RateMeter
 
 
 _LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)

@@ -2,7 +2,7 @@ import depthai as dai
 import numpy as np
 import pytest
 
-from depthai_ros_bridge.core.frames import T, frame_array, make_frame
+from depthai_ros_bridge.device.frames import T, frame_array, make_frame
 
 
 @pytest.mark.parametrize("shape, dtype, kind", [

@@ -68,9 +68,10 @@ from typing import Callable
 
 import numpy as np
 
-from .dds import use_large_frames_profile
+from depthai_ros_bridge.ros.dds import use_large_frames_profile
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tools"))        # topic_rates
 SIM_CONFIG = REPO / "config" / "sim.yaml"
 SUBSCRIBER_ENV: dict[str, str] = {}     # environment of subscriber processes: no profile of the bridge's
 REPLY = "BENCH "          # prefix of the subscriber process's answers on stdout
@@ -158,7 +159,7 @@ def subscriber_main() -> int:
     from rclpy.qos import QoSProfile
     from rclpy.task import Future
 
-    from .topic_rates import message_class
+    from topic_rates import message_class
 
     rclpy.init(args=[])
     node = rclpy.create_node(f"bench_subscriber_{os.getpid()}")
@@ -222,7 +223,7 @@ class Subscriber:
     TIMEOUT_S = 30.0
 
     def __init__(self):
-        self._proc = subprocess.Popen([sys.executable, "-m", "depthai_ros_bridge.bench", "--subscriber"],
+        self._proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--subscriber"],
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO,
                                       env=SUBSCRIBER_ENV or None)
         self._answers: queue.SimpleQueue = queue.SimpleQueue()
@@ -293,7 +294,7 @@ def cv_bridge_msg(frame: np.ndarray, hdr):
     """cv_bridge.cv2_to_imgmsg's algorithm (ROS 2 cv_bridge, core.py): two copies of the pixels."""
     from sensor_msgs.msg import Image
 
-    from .core.conversions import encoding_of
+    from depthai_ros_bridge.core.encodings import encoding_of
     msg = Image(header=hdr, height=frame.shape[0], width=frame.shape[1], encoding=encoding_of(frame))
     msg.is_bigendian = frame.dtype.byteorder == ">"
     msg.data.frombytes(frame.tobytes())
@@ -305,7 +306,7 @@ def slow_msg(frame: np.ndarray, hdr, pattern: str):
     """The patterns found in the wild: assigning a list or a memoryview makes array.array walk every byte."""
     from sensor_msgs.msg import Image
 
-    from .core.conversions import encoding_of
+    from depthai_ros_bridge.core.encodings import encoding_of
     msg = Image(header=hdr, height=frame.shape[0], width=frame.shape[1], encoding=encoding_of(frame),
                 step=frame.strides[0])
     msg.data = frame.view(np.uint8).ravel().tolist() if pattern == "tolist" else memoryview(frame).cast("B")
@@ -313,14 +314,15 @@ def slow_msg(frame: np.ndarray, hdr, pattern: str):
 
 
 def detection_builders() -> list:
-    """[(label, builder class, 50 detections)] for the node's own builders (nn/messages.py); [] without
+    """[(label, builder class, 50 detections)] for the node's own builders (ros/detection_msgs.py); [] without
     vision_msgs."""
     try:
-        from .core.spatial import Spatial
-        from .nn import messages
+        from depthai_ros_bridge.core.spatial import Spatial
+        from depthai_ros_bridge.nn.results import Detection
+        from depthai_ros_bridge.ros import detection_msgs as messages
     except ImportError:          # vision_msgs.msg does not import
         return []
-    dets = [messages.Detection(f"class{i % 5}", 0.5 + i / 200, (10.0 * i, 5.0 * i, 10.0 * i + 40, 5.0 * i + 30),
+    dets = [Detection(f"class{i % 5}", 0.5 + i / 200, (10.0 * i, 5.0 * i, 10.0 * i + 40, 5.0 * i + 30),
                                Spatial((0.1 * i, -0.05 * i, 1.0 + 0.02 * i), (0.3, 0.4, 0.3), 100))
             for i in range(N_DETECTIONS)]
     return [(f"Detection{d}DArray x{N_DETECTIONS}", builder, dets)
@@ -332,8 +334,8 @@ def conversion_costs(node, sub: Subscriber, iterations: int, slow_iterations: in
     from rclpy.qos import QoSProfile
     from sensor_msgs.msg import Image
 
-    from .core import conversions as conv
-    from .core.frames import frame_array, make_frame
+    from depthai_ros_bridge.ros import messages as conv
+    from depthai_ros_bridge.device.frames import frame_array, make_frame
 
     table = Table(f"1. Bridge cost per frame: device frame -> publish() returned, 1 subscriber in another "
                   f"process (ms, median of {iterations}; slow patterns median of {slow_iterations})",
@@ -402,7 +404,7 @@ def conversion_costs(node, sub: Subscriber, iterations: int, slow_iterations: in
         "  generated setter also checks each element in Python (not measured here).",
     ]
     if detections:
-        table.notes.append("Detection rows: floor = publish() of a prebuilt array; ours = nn/messages.py builders "
+        table.notes.append("Detection rows: floor = publish() of a prebuilt array; ours = ros/detection_msgs.py builders "
                            "+ publish.")
     else:
         table.notes.append("Detection2DArray / Detection3DArray rows skipped: vision_msgs.msg does not import.")
@@ -517,9 +519,9 @@ def bridge_at_30fps(sub: Subscriber, seconds: float, frames: int) -> tuple[list[
     turn (LAZY_S each). Also returns the simulator's capture time per FrameSet (s)."""
     from rclpy.lifecycle import LifecycleNode
 
-    from .core.spec import parse_spec
-    from .device.sim import SimDevice
-    from .publishing import Outputs
+    from depthai_ros_bridge.core.spec import parse_spec
+    from depthai_ros_bridge.device.sim import SimDevice
+    from depthai_ros_bridge.ros.outputs import Outputs
 
     spec = parse_spec(flat_parameters(SIM_CONFIG) | REPLAY_FPS_OVERRIDES, "oak")
     device = SimDevice(spec)
@@ -639,7 +641,7 @@ def flat_parameters(path: Path) -> dict:
 
 
 def sustained_rates(seconds: float, capture_s: float | None) -> Table:
-    from .core.spec import parse_spec
+    from depthai_ros_bridge.core.spec import parse_spec
 
     spec = parse_spec(flat_parameters(SIM_CONFIG), "oak")
     env = dict(SUBSCRIBER_ENV or os.environ, RUN_SECONDS=str(seconds),        # the node chooses its transport itself
@@ -682,9 +684,9 @@ def deploy_gaps(cycles: int = 6) -> Table:
     """
     import tempfile
 
-    from .core.spec import parse_spec
-    from .device.sim import SimDevice
-    from .nn.deployment import build_deployment
+    from depthai_ros_bridge.core.spec import parse_spec
+    from depthai_ros_bridge.device.sim import SimDevice
+    from depthai_ros_bridge.nn.deployment import build_deployment
 
     values = {k: v for k, v in flat_parameters(SIM_CONFIG).items() if not k.startswith("rgb.nn.model")}
     device = SimDevice(parse_spec(values, "oak"))
@@ -769,7 +771,7 @@ def main(argv: list[str] | None = None) -> int:
         show(conversion_costs(node, sub, 3 if args.quick else 60, 1 if args.quick else 3))
         if not args.quick:
             try:
-                from . import publishing  # noqa: F401 - needs tf2_msgs and vision_msgs, built into the venv
+                from depthai_ros_bridge.ros import outputs  # noqa: F401 - needs tf2_msgs and vision_msgs, built into the venv
                 ready = True
             except ImportError as e:
                 print(f"\nTables 2-6 skipped: the bridge does not import ({e}).")

@@ -16,7 +16,7 @@ from rclpy.executors import MultiThreadedExecutor
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
 
-from depthai_ros_bridge.node import CameraNode
+from depthai_ros_bridge.ros.node import CameraNode
 
 TIMEOUT_S = 30.0
 _names = itertools.count()

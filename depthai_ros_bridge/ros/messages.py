@@ -17,18 +17,10 @@ from sensor_msgs.msg import CameraInfo, Image, RegionOfInterest
 from std_msgs.msg import Header
 from stereo_msgs.msg import DisparityImage
 
-from .camera_model import CameraModel
+from ..core.camera_model import CameraModel
+from ..core.encodings import encoding_of
+from ..core.tf_frames import OPTICAL_ROTATION, rig_to_body
 
-# (dtype, channels) -> encoding, as sensor_msgs/image_encodings names them.
-_ENCODINGS = {
-    (np.dtype(np.uint8), 1): "mono8",
-    (np.dtype(np.uint8), 3): "bgr8",
-    (np.dtype(np.uint16), 1): "16UC1",
-    (np.dtype(np.float32), 1): "32FC1",
-}
-# REP-103: rotation from a camera body frame (x forward, y left, z up) to its
-# optical frame (z forward, x right, y down), as a quaternion x, y, z, w.
-OPTICAL_ROTATION = (-0.5, 0.5, -0.5, 0.5)
 
 
 def header(frame_id: str, seconds: float) -> Header:
@@ -37,14 +29,6 @@ def header(frame_id: str, seconds: float) -> Header:
     hdr.stamp.sec, hdr.stamp.nanosec = sec, int(round((seconds - sec) * 1e9)) % 1_000_000_000
     hdr.frame_id = frame_id
     return hdr
-
-
-def encoding_of(frame: np.ndarray) -> str:
-    channels = 1 if frame.ndim == 2 else frame.shape[2]
-    try:
-        return _ENCODINGS[(frame.dtype, channels)]
-    except KeyError:
-        raise ValueError(f"no image encoding for {frame.dtype} with {channels} channels") from None
 
 
 def image_msg(frame: np.ndarray, hdr: Header, encoding: str | None = None) -> Image:
@@ -120,12 +104,6 @@ def transform(parent: str, child: str, xyz, quat_xyzw, seconds: float = 0.0) -> 
     return TransformStamped(header=header(parent, seconds), child_frame_id=child, transform=Transform(
         translation=Vector3(x=float(xyz[0]), y=float(xyz[1]), z=float(xyz[2])),
         rotation=Quaternion(x=float(q[0]), y=float(q[1]), z=float(q[2]), w=float(q[3]))))
-
-
-def rig_to_body(position_rig) -> tuple[float, float, float]:
-    """A position in the rig optical frame (x right, y down, z fwd) in REP-103 axes (x fwd, y left, z up)."""
-    x, y, z = position_rig
-    return (z, -x, -y)
 
 
 def camera_transforms(base_frame: str, body_frame: str, optical_frame: str, model: CameraModel,

@@ -10,12 +10,12 @@ from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.parameter import Parameter
 
-from .core.spec import PARAMETERS, ConfigError, PipelineSpec, check_value, parse_spec
-from .device import Device, DeviceError, open_device
+from ..core.spec import PARAMETERS, ConfigError, PipelineSpec, check_value, parse_spec
+from ..device import Device, DeviceError, open_device
 from .diagnostics import diagnostics_msg
-from .nn.deployment import DeployError
+from ..nn.deployment import DeployError
 from .params import REBUILD_NOTE, current_values, declare_all
-from .publishing import Outputs
+from .outputs import Outputs
 
 SUCCESS, FAILURE, ERROR = (TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE,
                            TransitionCallbackReturn.ERROR)
@@ -44,7 +44,28 @@ class CameraNode(LifecycleNode):
     def is_active(self) -> bool:
         return self._active
 
+    @property
+    def lifecycle_state(self) -> str:
+        """rcl's label of the current state: unconfigured, inactive, active, finalized, or a transition's."""
+        return self._state_machine.current_state[1]
+
     # -- lifecycle -------------------------------------------------------------------------
+    def autostart(self) -> None:
+        """Configure, and activate only if that worked (rcl has no activate from unconfigured)."""
+        self.trigger_configure()
+        if self.lifecycle_state == "inactive":
+            self.trigger_activate()
+        else:
+            self.get_logger().warn(f"autostart: configure failed, the node stays unconfigured; fix the parameter "
+                                   f"named above, then: ros2 lifecycle set {self.get_fully_qualified_name()} configure")
+
+    def finish(self) -> None:
+        """Leave for process exit (SIGINT/SIGTERM): the shutdown transition from a primary state; the
+        device is closed and its threads joined whatever the state machine allows."""
+        if self.lifecycle_state in ("unconfigured", "inactive", "active"):
+            self.trigger_shutdown()
+        self._release()
+
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         self.last_error = ""
         try:

@@ -6,7 +6,7 @@ import numpy as np
 import onnx
 import pytest
 
-from depthai_ros_bridge.nn import demo_models
+import demo_models
 from depthai_ros_bridge.sim.classes import CLASSES
 
 KINDS = demo_models.MODEL_KINDS

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from depthai_ros_bridge.core import conversions as conv
+from depthai_ros_bridge.ros import messages as conv
 from depthai_ros_bridge.core.camera_model import CameraModel
 
 

@@ -65,7 +65,7 @@ def test_deploy_remove_cycles_leak_no_threads_or_memory():
     # One malloc arena: freed memory then goes back to the OS with malloc_trim. With glibc's
     # per-thread arenas RSS moved in steps of ~10 MB between runs (allocator placement, not
     # live memory: measured flat over 90 cycles with one arena, drifting with many).
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(here.parent), str(here.parents[2])]),
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(here.parent), str(here.parents[3])]),
            "MALLOC_ARENA_MAX": "1"}
     out = subprocess.run([sys.executable, str(here)], env=env, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]

@@ -23,18 +23,17 @@ from std_msgs.msg import Float32MultiArray
 from std_srvs.srv import Trigger
 from vision_msgs.msg import Detection2DArray, Detection3DArray, LabelInfo
 
-from .core import conversions as conv
-from .core.align import align_depth_mm
-from .core.camera_model import CameraModel
-from .core.rates import RateMeter
-from .core.spatial import locate
-from .core.spec import PipelineSpec
-from .nn import messages
-from .nn.deployment import DeployError, Deployment, build_deployment
-from .nn.host_network import NNResult
-from .nn.messages import Detection
-from .nn.tracking import HostTracker, tracks_from_tracklets
-from .ros_entities import lifecycle_publisher
+from . import messages as conv
+from ..core.align import align_depth_mm
+from ..core.camera_model import CameraModel
+from ..core.rates import RateMeter
+from ..core.spatial import locate
+from ..core.spec import PipelineSpec
+from . import detection_msgs as messages
+from ..nn.deployment import DeployError, Deployment, build_deployment
+from ..nn.results import Detection, NNResult
+from ..nn.tracking import HostTracker, tracks_from_tracklets
+from .entities import lifecycle_publisher
 
 
 def _request_values(parameters) -> dict:
@@ -237,8 +236,7 @@ class NNStream:
         """Positions in the stream camera's optical frame, from depth seen by (or aligned to) that camera."""
         target = depth_camera
         if depth_camera.name != stream_camera.name:
-            width = depth_mm.shape[1]
-            target = stream_camera.scaled(width, round(width * stream_camera.height / stream_camera.width))
+            target = stream_camera.scaled_to_width(depth_mm.shape[1])
             depth_mm = align_depth_mm(depth_mm, depth_camera, target)
         s = target.width / stream_camera.width
         return [dataclasses.replace(d, spatial=locate(depth_mm, tuple(v * s for v in d.box), target,

@@ -1,28 +1,14 @@
 """Network results -> vision_msgs / std_msgs messages (builders; the node publishes them)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from std_msgs.msg import Float32MultiArray, Header, MultiArrayDimension, MultiArrayLayout
 from vision_msgs.msg import (Detection2D, Detection2DArray, Detection3D, Detection3DArray, LabelInfo,
                              ObjectHypothesisWithPose, VisionClass)
 
-from ..core.spatial import Spatial
+from ..nn.results import Detection
 
 _AXES_4D = ("N", "C", "H", "W")
-
-
-@dataclass(frozen=True)
-class Detection:
-    """One detection on a stream's image: box in that image's pixels."""
-
-    label: str
-    score: float
-    box: tuple[float, float, float, float]      # x0, y0, x1, y1
-    spatial: Spatial | None = None
-    track_id: str = ""                          # tracking id; empty when not tracked
-    status: str = ""                            # tracklet status: NEW | TRACKED | LOST | REMOVED
 
 
 class Detection2DArrayBuilder:

@@ -1,7 +1,7 @@
 """The node's Fast DDS profile: chosen only when the user chose nothing, and a valid profile."""
 import xml.etree.ElementTree as ET
 
-from depthai_ros_bridge.dds import LARGE_FRAMES_PROFILE, use_large_frames_profile
+from depthai_ros_bridge.ros.dds import LARGE_FRAMES_PROFILE, use_large_frames_profile
 
 
 def test_the_profile_is_used_when_nothing_else_is_chosen():

@@ -8,6 +8,9 @@ import depthai as dai
 import numpy as np
 
 T = dai.ImgFrame.Type
+# Where each camera stream sits on an OAK-D class board (both backends stamp frames with it).
+SOCKETS = {"rgb": dai.CameraBoardSocket.CAM_A, "left": dai.CameraBoardSocket.CAM_B,
+           "right": dai.CameraBoardSocket.CAM_C}
 _PLAIN = {T.GRAY8: (np.dtype(np.uint8), 1), T.RAW8: (np.dtype(np.uint8), 1), T.RAW16: (np.dtype(np.uint16), 1),
           T.BGR888i: (np.dtype(np.uint8), 3)}
 

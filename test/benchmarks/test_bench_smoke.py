@@ -1,4 +1,4 @@
-"""`python -m depthai_ros_bridge.bench --quick` runs the conversion-cost table end to end.
+"""`python benchmarks/bench.py --quick` runs the conversion-cost table end to end.
 
 Checks the table's shape only: no test asserts on speed.
 """
@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from depthai_ros_bridge.bench import CONVERSION_COLUMNS, FRAME_CASES, N_DETECTIONS
-
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "benchmarks"))
+from bench import CONVERSION_COLUMNS, FRAME_CASES, N_DETECTIONS  # noqa: E402
 
 
 def _table_rows(text: str, title_prefix: str) -> dict[str, list[str]]:
@@ -29,7 +29,7 @@ def _table_rows(text: str, title_prefix: str) -> dict[str, list[str]]:
 def test_quick_bench_prints_every_conversion_row():
     env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST", DEPTHAI_TELEMETRY="0")
     env.pop("BENCH_ROS_DOMAIN_ID", None)    # the bench picks its own domain from its pid
-    run = subprocess.run([sys.executable, "-m", "depthai_ros_bridge.bench", "--quick"], cwd=REPO, env=env,
+    run = subprocess.run([sys.executable, "benchmarks/bench.py", "--quick"], cwd=REPO, env=env,
                          capture_output=True, text=True, timeout=180)
     assert run.returncode == 0, run.stderr[-2000:]
     rows = _table_rows(run.stdout, "1. Bridge cost per frame")

@@ -10,16 +10,17 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2, Poi
 from stereo_msgs.msg import DisparityImage
 from tf2_msgs.msg import TFMessage
 
-from .core import conversions as conv
-from .core.compression import compressed_depth, jpeg
-from .core.depth import colorize_disparity
-from .core.frames import frame_array
-from .core.pointcloud import XYZ, XYZRGB, CloudProjector, depth_metres
-from .core.rates import RateLimiter, RateMeter
-from .core.spec import CAMERA_STREAMS, PipelineSpec
-from .device.base import Device, FrameSet
+from . import messages as conv
+from ..core.compression import compressed_depth, jpeg
+from ..core.encodings import encoding_of
+from ..core.depth import colorize_disparity
+from ..device.frames import frame_array
+from ..core.pointcloud import XYZ, XYZRGB, CloudProjector, depth_metres
+from ..core.rates import RateLimiter, RateMeter
+from ..core.spec import CAMERA_STREAMS, PipelineSpec
+from ..device.base import Device, FrameSet
 from .nn_stream import NNStream
-from .ros_entities import lifecycle_publisher
+from .entities import lifecycle_publisher
 
 _RELIABILITY = {"reliable": ReliabilityPolicy.RELIABLE, "best_effort": ReliabilityPolicy.BEST_EFFORT}
 
@@ -52,7 +53,7 @@ class Outputs:
             # Every raw disparity's colour, made once: a lookup per frame instead of float maths per pixel.
             geometry = device.stereo
             raw = np.arange(65536, dtype=np.uint16)[None]
-            self._disparity_colors = colorize_disparity(raw.astype(np.float32) / geometry.disparity_scale,
+            self._disparity_colors = colorize_disparity(raw.astype(np.float32) / geometry.units_per_px,
                                                         geometry.max_disparity)[0]
             self._projector = CloudProjector(device.cameras["stereo"])
             self._add("stereo", "~/stereo/image_raw", Image)
@@ -126,7 +127,7 @@ class Outputs:
         if self._wanted(f"~/{camera}/image_raw"):
             self._send_image(f"~/{camera}/image_raw", pixels, hdr)
         if self._wanted(f"~/{camera}/image_raw/compressed"):
-            fmt, data = jpeg(pixels, conv.encoding_of(pixels), self.compression.jpeg_quality)
+            fmt, data = jpeg(pixels, encoding_of(pixels), self.compression.jpeg_quality)
             self._send(f"~/{camera}/image_raw/compressed", _compressed_msg(hdr, fmt, data))
         if self._wanted(f"~/{camera}/camera_info"):
             model = self._device.cameras[camera]
@@ -158,8 +159,8 @@ class Outputs:
             raw = frame_array(frames.frames["disparity"])
             if want_disp:
                 self._send("~/stereo/disparity", conv.disparity_msg(
-                    raw.astype(np.float32) / geometry.disparity_scale, hdr, geometry.focal_px, geometry.baseline_m,
-                    0.0, geometry.max_disparity, 1.0 / geometry.disparity_scale))
+                    raw.astype(np.float32) / geometry.units_per_px, hdr, geometry.focal_px, geometry.baseline_m,
+                    0.0, geometry.max_disparity, 1.0 / geometry.units_per_px))
             if want_color:
                 self._send_image("~/stereo/disparity_color", np.take(self._disparity_colors, raw, 0), hdr)
 

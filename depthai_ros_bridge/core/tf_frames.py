@@ -1,0 +1,12 @@
+"""Frame conventions of the static TF (REP-103): axes and the optical rotation. ROS-free."""
+from __future__ import annotations
+
+# REP-103: rotation from a camera body frame (x forward, y left, z up) to its
+# optical frame (z forward, x right, y down), as a quaternion x, y, z, w.
+OPTICAL_ROTATION = (-0.5, 0.5, -0.5, 0.5)
+
+
+def rig_to_body(position_rig) -> tuple[float, float, float]:
+    """A position in the rig optical frame (x right, y down, z fwd) in REP-103 axes (x fwd, y left, z up)."""
+    x, y, z = position_rig
+    return (z, -x, -y)
