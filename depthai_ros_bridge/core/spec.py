@@ -6,6 +6,7 @@ naming each offending parameter and what it allows.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -237,6 +238,8 @@ def check_value(name: str, value: Any) -> str | None:
         return None
     if type(value) is not kind:
         return f"must be {_KIND_NAMES[kind]}, got {_KIND_NAMES.get(type(value), type(value).__name__)} {value!r}"
+    if kind is float and not math.isfinite(value):
+        return f"must be a finite number, got {value}"
     if rule.choices and value not in rule.choices:
         return f"{value!r} is not one of {', '.join(rule.choices)}"
     if rule.min is not None and value < rule.min:
