@@ -10,6 +10,7 @@ from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.parameter import Parameter
 
+from ..core.package_paths import resolve_package_path
 from ..core.spec import PARAMETERS, ConfigError, PipelineSpec, check_value, parse_spec
 from ..device import Device, DeviceError, open_device
 from .diagnostics import diagnostics_msg
@@ -106,7 +107,9 @@ class CameraNode(LifecycleNode):
             wanted = spec.streams[stream].nn
             if wanted.model:
                 try:
-                    nn.deploy({"model": wanted.model, "nn_config": wanted.config, "labels": list(wanted.labels)})
+                    # a preset's `models/...` is the package's, from the source tree or installed
+                    nn.deploy({"model": resolve_package_path(wanted.model), "nn_config": wanted.config,
+                               "labels": list(wanted.labels)})
                 except DeployError as e:
                     return f"configure failed: {stream}.nn.model: {e}"
         return ""
