@@ -27,10 +27,9 @@ How the parser is driven (depthai 3.12, measured):
   (it does not abort the interpreter in 3.12, but the decoder is dead then). So
   outputs are validated here (names, shapes, dtype, finite) before they are sent.
 
-Nothing here needs ROS. The only own decoding is :func:`decode_ssd_rows`, a
-pure-numpy reading of SSD rows kept as an independent reference for tests: every
-format the demo models produce is decodable by DetectionParser, so the bridge
-always uses the parser.
+Nothing here needs ROS, and nothing decodes on its own: every format the demo models
+produce is decodable by DetectionParser, so the bridge always uses the parser (the
+tests keep an independent numpy reference decoder).
 """
 from __future__ import annotations
 
@@ -145,10 +144,6 @@ class HostDecoder(HostPipeline):
         self._out = parser.out.createOutputQueue()
         self._start()
 
-    @classmethod
-    def from_archive(cls, path: str | Path, **kwargs) -> "HostDecoder":
-        return cls(dai.NNArchive(str(path)), **kwargs)
-
     @property
     def input_size(self) -> tuple[int, int]:
         return self.info.input_width, self.info.input_height
@@ -221,18 +216,3 @@ class HostDecoder(HostPipeline):
             tensors[s.name] = arr
         return tensors
 
-
-def decode_ssd_rows(rows: np.ndarray, conf_threshold: float,
-                    classes: Sequence[str] = ()) -> list[tuple[int, str, float, tuple[float, float, float, float]]]:
-    """Reference reading of MobileNet-SSD ``[1, 1, N, 7]`` rows, as depthai does it:
-    stop at the first row whose image_id is -1, keep rows with confidence >= threshold.
-    Returns (label, label name, confidence, (xmin, ymin, xmax, ymax) normalised)."""
-    out = []
-    for r in np.asarray(rows, np.float32).reshape(-1, 7):
-        if r[0] == -1.0:
-            break
-        if r[2] >= conf_threshold:
-            label = int(r[1])
-            name = classes[label] if 0 <= label < len(classes) else ""
-            out.append((label, name, float(r[2]), (float(r[3]), float(r[4]), float(r[5]), float(r[6]))))
-    return out

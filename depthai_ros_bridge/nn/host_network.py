@@ -9,21 +9,20 @@ travel as a `dai.NNData`.
 from __future__ import annotations
 
 import datetime
-import io
-import json
-import tarfile
 from pathlib import Path
+from typing import Any
 
 import cv2
 import depthai as dai
 import numpy as np
 import onnxruntime as ort
 
+from . import archive
 from .decode import DecodeError
 from .deployment import DeployError, Deployment
 from .mapping import InputMapping
 from .results import NNResult
-from .runtime import OnnxDetector
+from .runtime import OnnxDetector, onnx_session
 
 DEVICE_FORMATS = "ONNX models (.onnx, or an NN archive holding one)"
 
@@ -32,7 +31,7 @@ def _dims(shape) -> list[int]:
     return [d if isinstance(d, int) and d > 0 else 1 for d in shape]
 
 
-def _yolo_head(config, outputs, in_h: int) -> dict:
+def _yolo_head(config, outputs, in_h: int, metadata: dict[str, Any]) -> dict[str, Any]:
     names = [o.name for o in outputs]
     if not all("yolo" in n for n in names):
         raise DeployError(f"YOLO output names must contain 'yolo' (DepthAI's parser selects outputs by it), "
@@ -41,32 +40,26 @@ def _yolo_head(config, outputs, in_h: int) -> dict:
     if any(len(s) != 4 for s in shapes):
         raise DeployError(f"YOLO outputs must be [1, C, H, W], got {shapes}")
     per_cell = 5 + config.num_classes
-    meta = {"yolo_outputs": names, "strides": [in_h // s[2] for s in shapes], "n_classes": config.num_classes}
+    strides = [in_h // s[2] for s in shapes]
     if config.anchors:
         anchors_per_output = [s[1] // per_cell for s in shapes]
         if any(s[1] % per_cell for s in shapes) or sum(anchors_per_output) * 2 != len(config.anchors):
             raise DeployError(f"nn_config.nn_config.anchors has {len(config.anchors) // 2} (w, h) pairs, but "
                               f"outputs with channels {[s[1] for s in shapes]} and {config.num_classes} classes "
                               f"need {sum(anchors_per_output)} ({anchors_per_output} per output)")
-        pairs = np.reshape(config.anchors, (-1, 2)).tolist()
-        split = np.cumsum(anchors_per_output)[:-1]
-        meta.update(subtype="yolov5", anchors=[p.tolist() for p in np.split(np.array(pairs), split)])
-    else:
-        if any(s[1] != per_cell for s in shapes):
-            raise DeployError(f"anchor-free YOLO outputs need {per_cell} channels (4 box + score + "
-                              f"{config.num_classes} classes), got {[s[1] for s in shapes]}; give anchors "
-                              "for an anchor-based network")
-        meta["subtype"] = "yolov6r2"
-    return {"parser": "YOLO", "outputs": names, "metadata": meta}
+        pairs = np.reshape(config.anchors, (-1, 2))
+        anchors = [p.tolist() for p in np.split(pairs, np.cumsum(anchors_per_output)[:-1])]
+        return archive.yolo_head("head0", names, metadata, "yolov5", strides, anchors)
+    if any(s[1] != per_cell for s in shapes):
+        raise DeployError(f"anchor-free YOLO outputs need {per_cell} channels (4 box + score + "
+                          f"{config.num_classes} classes), got {[s[1] for s in shapes]}; give anchors "
+                          "for an anchor-based network")
+    return archive.yolo_head("head0", names, metadata, "yolov6r2", strides)
 
 
 def _session(model: bytes) -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1         # see HostNetwork
-    options.enable_cpu_mem_arena = False     # see runtime.OnnxDetector
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
-        return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+        return onnx_session(model)
     except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types
         raise DeployError(f"not a loadable ONNX model: {e}") from None
 
@@ -82,37 +75,22 @@ def archive_for_onnx(deployment: Deployment, workdir: Path) -> Path:
                           f"got {inp.shape}")
     layout = "NCHW" if shape[1] == 3 else "NHWC"
     in_h = shape[2] if layout == "NCHW" else shape[1]
-    dtype = "uint8" if inp.type == "tensor(uint8)" else "float32"
-    meta = {"classes": list(deployment.labels) or [str(i) for i in range(config.num_classes or 0)],
-            "n_classes": config.num_classes or len(deployment.labels), "iou_threshold": config.iou_threshold,
-            "conf_threshold": config.confidence_threshold, "max_det": 100}
+    classes = list(deployment.labels) or [str(i) for i in range(config.num_classes or 0)]
+    meta = archive.head_metadata(classes, config.confidence_threshold, config.iou_threshold)
     heads = []
     if config.type == "MobileNet":
         out = outputs[0]
         if _dims(out.shape)[-1] != 7:
             raise DeployError(f"a MobileNet network's output must be rows of 7 "
                               f"[image_id, label, conf, xmin, ymin, xmax, ymax], but {out.name!r} is {out.shape}")
-        heads = [{"parser": "SSD", "outputs": [out.name],
-                  "metadata": {**meta, "boxes_outputs": out.name, "scores_outputs": out.name}}]
+        heads = [archive.ssd_head("head0", out.name, meta)]
     elif config.type == "YOLO":
-        head = _yolo_head(config, outputs, in_h)
-        head["metadata"] = {**meta, **head["metadata"]}
-        heads = [head]
-    archive = {"config_version": "1.0", "model": {
-        "metadata": {"name": Path(deployment.package.name).stem, "path": "model.onnx", "precision": "float32"},
-        "inputs": [{"name": inp.name, "dtype": dtype, "input_type": "image", "shape": shape, "layout": layout,
-                    "preprocessing": {"mean": [0.0] * 3, "scale": [1.0] * 3, "reverse_channels": False,
-                                      "interleaved_to_planar": False,
-                                      "dai_type": "BGR888p" if layout == "NCHW" else "BGR888i"}}],
-        "outputs": [{"name": o.name, "dtype": "float32", "shape": _dims(o.shape)} for o in outputs],
-        "heads": [{"name": f"head{i}", **h} for i, h in enumerate(heads)]}}
-    path = Path(workdir) / "generated.tar"
-    with tarfile.open(path, "w") as tar:
-        for name, data in (("config.json", json.dumps(archive).encode()), ("model.onnx", model)):
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return path
+        heads = [_yolo_head(config, outputs, in_h, meta)]
+    content = archive.archive_config(
+        Path(deployment.package.name).stem, "model.onnx", inp.name, shape,
+        input_dtype="uint8" if inp.type == "tensor(uint8)" else "float32", layout=layout,
+        outputs=[(o.name, _dims(o.shape)) for o in outputs], heads=heads)
+    return archive.write_archive(Path(workdir) / "generated.tar", content, model)
 
 
 class HostNetwork:
@@ -126,14 +104,13 @@ class HostNetwork:
         self.deployment = deployment
         self.is_detector = deployment.config.type != "Generic"
         # num_inference_threads is how many inferences an OAK runs at once (setNumInferenceThreads);
-        # here one frame is inferred at a time, on one onnxruntime thread: two cost ~2 ms more CPU
-        # per frame (measured with the demo SSD), with no gain, as the colour branch is not what a
-        # frame set waits for.
+        # here one frame is inferred at a time, on one onnxruntime thread (runtime.onnx_session):
+        # the colour branch is not what a frame set waits for.
         self._detector: OnnxDetector | None = None
         try:
             if self.is_detector:
-                archive = package.archive or archive_for_onnx(deployment, workdir)
-                self._detector = OnnxDetector(archive, conf_threshold=deployment.config.confidence_threshold)
+                archive_path = package.archive or archive_for_onnx(deployment, workdir)
+                self._detector = OnnxDetector(archive_path, conf_threshold=deployment.config.confidence_threshold)
                 width, height = self._detector.input_size
             else:
                 self._session = _session(package.model)
@@ -157,8 +134,7 @@ class HostNetwork:
         image = self.mapping.prepare(frame)
         stamp = datetime.timedelta(seconds=timestamp)
         if self._detector is not None:
-            outputs = self._detector.infer(image)
-            return NNResult(self._detector.decoder.decode(outputs, None, seq, stamp), None, self.mapping)
+            return NNResult(self._detector.detect(image, seq, stamp), None, self.mapping)
         tensor = image.transpose(2, 0, 1) if self._planar else image
         dtype = np.uint8 if self._input.type == "tensor(uint8)" else np.float32
         outputs = self._session.run(None, {self._input.name: np.ascontiguousarray(tensor[None], dtype)})

@@ -12,13 +12,29 @@ from pathlib import Path
 from typing import Sequence
 
 import cv2
-import numpy as np
-
 import depthai as dai
+import numpy as np
+import onnxruntime as ort
 
-from depthai_ros_bridge.nn.decode import DecodeError, DetectionModelInfo, HostDecoder
+from .decode import DecodeError, DetectionModelInfo, HostDecoder
 
 _NP_DTYPES = {"uint8": np.uint8, "int8": np.int8, "float32": np.float32, "float16": np.float16}
+
+
+def onnx_session(model: bytes) -> ort.InferenceSession:
+    """An onnxruntime CPU session as every network on the simulated device runs: one intra-op
+    thread (the demo networks are many small ops; two threads cost ~2 ms more CPU per frame on a
+    2-core machine, with no gain), no memory arena, no spinning. Raises onnxruntime's own errors."""
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.inter_op_num_threads = 1
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    # Networks come and go at run time: onnxruntime's arena keeps what it grabbed after a
+    # session is gone (measured: ~4 MB per deploy/remove cycle with it, none without).
+    opts.enable_cpu_mem_arena = False
+    # Idle intra-op threads would spin between frames, burning a core the camera needs (~15 %).
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
 
 
 def _preprocessing(archive: dai.NNArchive) -> tuple[bool, bool, np.ndarray | None, np.ndarray | None]:
@@ -41,16 +57,10 @@ def _preprocessing(archive: dai.NNArchive) -> tuple[bool, bool, np.ndarray | Non
 
 
 class OnnxDetector:
-    """An NN archive whose model is ONNX, run with onnxruntime and decoded on the host.
+    """An NN archive whose model is ONNX, run with onnxruntime (:func:`onnx_session`) and
+    decoded on the host."""
 
-    ``threads`` is onnxruntime's intra-op thread count: the demo networks are many
-    small ops, and one thread is faster than two on a 2-core machine.
-    """
-
-    def __init__(self, archive_path: dai.NNArchive | str | Path, threads: int = 1, timeout_s: float = 2.0,
-                 conf_threshold: float | None = None):
-        import onnxruntime as ort
-
+    def __init__(self, archive_path: dai.NNArchive | str | Path, conf_threshold: float | None = None):
         # An already parsed archive is taken as is: each NNArchive parse keeps ~130 kB in depthai 3.12.
         archive = archive_path if isinstance(archive_path, dai.NNArchive) else dai.NNArchive(str(archive_path))
         model_bytes = archive.getOtherModelFormat()
@@ -62,22 +72,13 @@ class OnnxDetector:
         if self.info.input_dtype not in _NP_DTYPES:
             raise ValueError(f"unsupported input dtype {self.info.input_dtype!r}")
         self._dtype = _NP_DTYPES[self.info.input_dtype]
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = int(threads)
-        opts.inter_op_num_threads = 1
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-        # Networks come and go at run time: onnxruntime's arena keeps what it grabbed after a
-        # session is gone (measured: ~4 MB per deploy/remove cycle with it, none without).
-        opts.enable_cpu_mem_arena = False
-        # Idle intra-op threads would spin between frames, burning a core the camera needs (~15 %).
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(bytes(model_bytes), opts, providers=["CPUExecutionProvider"])
+        self.session = onnx_session(bytes(model_bytes))
         names = [o.name for o in self.session.get_outputs()]
         missing = [o.name for o in self.info.outputs if o.name not in names]
         if missing:
             raise ValueError(f"{archive_path}: the model lacks the outputs {missing} its head reads")
         self._output_names = [o.name for o in self.info.outputs]
-        self.decoder = HostDecoder(archive, timeout_s=timeout_s, conf_threshold=conf_threshold)
+        self.decoder = HostDecoder(archive, conf_threshold=conf_threshold)
 
     @property
     def input_size(self) -> tuple[int, int]:
@@ -126,8 +127,9 @@ class OnnxDetector:
         h, w = frame_bgr.shape[:2]
         t = (dai.ImgTransformation(w, h, [list(map(float, r)) for r in intrinsics])
              if intrinsics is not None else dai.ImgTransformation(w, h))
-        t.addScale(self.info.input_width / w, self.info.input_height / h)
+        if (w, h) != self.input_size:
+            t.addScale(self.info.input_width / w, self.info.input_height / h)
         return self.decoder.decode(outputs, t, sequence_num, timestamp)
 
 
-__all__ = ["OnnxDetector", "DecodeError"]
+__all__ = ["OnnxDetector", "DecodeError", "onnx_session"]

@@ -12,11 +12,10 @@ depthai-core's ``src/pipeline/node/ObjectTracker.cpp`` and
 ``src/utility/ObjectTrackerImpl.cpp`` of the 3.4/3.5 sources, which 3.12 matches in
 everything tested here):
 
-* Whatever ``TrackerType`` is set, the host node runs one algorithm: OC-SORT
-  (Kalman boxes, GIoU association), i.e. ``SHORT_TERM_IMAGELESS``. Other types log
-  "Selected tracker type is not supported on RVC4, using SHORT_TERM_IMAGELESS
-  instead" and track identically. So this class always configures
-  SHORT_TERM_IMAGELESS and reports the requested type as replaced.
+* The host node runs one algorithm whatever ``TrackerType`` is set: OC-SORT (Kalman
+  boxes, GIoU association), i.e. ``SHORT_TERM_IMAGELESS`` (other types log "Selected
+  tracker type is not supported on RVC4, using SHORT_TERM_IMAGELESS instead" and track
+  identically), so this class always configures that type.
 * It is imageless: only the tracker frame's size, ``ImgTransformation``, sequence
   number and timestamps are read, never its pixels (any ``ImgFrame.Type`` works, and a
   frame with no data at all). Each detection box is normalised to its
@@ -32,31 +31,29 @@ everything tested here):
   NaN box becomes a full-frame track. So inputs are checked here (see
   :meth:`HostTracker.track`) before they reach the node; an exception inside the
   node's thread would stop it for good.
-* Life cycle (with ``birth_threshold`` B and ``max_lifespan`` L frames): a new
+* Life cycle (depthai's defaults, which the node keeps: birth threshold B = 3 and
+  max lifespan L = 120 frames): a new
   object is NEW on its first B-1 frames and TRACKED from the B-th matched frame on.
   A NEW tracklet missing one frame is REMOVED at once. A TRACKED one that misses a
   frame becomes LOST (ROI frozen at its last box) and returns to TRACKED, same id, if
   matched again; it is LOST for L missed frames, reported REMOVED (once) on the
   next miss, then dropped.
 * ``confidence_threshold``: detections with confidence >= it are tracked, the rest
-  are ignored (as if absent). ``labels`` limits tracking to those labels.
+  are ignored (as if absent).
 * ``max_tracklets`` caps the tracklets alive at once (a tracklet frees its slot on
   the frame it is reported REMOVED); when more objects appear, the ones seen first
   keep their slots, the others are not reported at all. Which of several
   objects first seen in the same frame get the slots is depthai's internal order
   (per label), not confidence. v3 documents a limit of 1000 (60 for KCF).
-* ids: ``UNIQUE_ID`` never reuses an id; ``SMALLEST_ID`` takes the smallest free
-  one. ids are unique across labels. With ``per_class`` (default) a detection only
-  continues a tracklet of its own label.
+* ids: ``UNIQUE_ID`` (the policy used here) never reuses an id; ids are unique across
+  labels. Tracking is per class: a detection only continues a tracklet of its own label.
 """
 from __future__ import annotations
 
 import datetime
-import logging
 import math
-import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -64,12 +61,7 @@ import depthai as dai
 
 from .host_pipeline import HostPipeline
 
-_log = logging.getLogger(__name__)
-
-#: The tracker types the host ObjectTracker implements (others fall back to these).
-HOST_TRACKER_TYPES: tuple[dai.TrackerType, ...] = (dai.TrackerType.SHORT_TERM_IMAGELESS,)
 MAX_TRACKLETS_LIMIT = 1000      # v3's documented maximum for imageless tracking
-STATUS_NAMES = ("NEW", "TRACKED", "LOST", "REMOVED")
 _COORD_RANGE = (-0.25, 1.25)    # normalised boxes must lie here (extent <= 1.5: see _validate)
 
 
@@ -111,14 +103,6 @@ def tracks_from_tracklets(tracklets: dai.Tracklets | Iterable[dai.Tracklet]) -> 
     return out
 
 
-def _enum(value, enum_type, what: str):
-    if isinstance(value, enum_type):
-        return value
-    if isinstance(value, str) and value.strip().upper() in enum_type.__members__:
-        return enum_type.__members__[value.strip().upper()]
-    raise ValueError(f"{what} must be one of {', '.join(enum_type.__members__)}, got {value!r}")
-
-
 def _is_identity(k) -> bool:
     return np.allclose(np.asarray(k, np.float64), np.eye(3))
 
@@ -135,75 +119,32 @@ class HostTracker(HostPipeline):
     frames, not time). Use as a context manager, or call :meth:`close`.
     """
 
-    def __init__(self, max_tracklets: int = 20, confidence_threshold: float = 0.5,
-                 tracker_type: dai.TrackerType | str = dai.TrackerType.SHORT_TERM_IMAGELESS, *,
-                 id_policy: dai.TrackerIdAssignmentPolicy | str = dai.TrackerIdAssignmentPolicy.UNIQUE_ID,
-                 labels: Sequence[int] | None = None, per_class: bool = True,
-                 birth_threshold: int = 3, max_lifespan: int = 120,
-                 occlusion_ratio_threshold: float | None = None, timeout_s: float = 2.0):
+    def __init__(self, max_tracklets: int = 20, confidence_threshold: float = 0.5, *, timeout_s: float = 2.0):
         if isinstance(max_tracklets, bool) or not isinstance(max_tracklets, (int, np.integer)) \
                 or not 1 <= max_tracklets <= MAX_TRACKLETS_LIMIT:
             raise ValueError(f"max_tracklets must be an integer in 1..{MAX_TRACKLETS_LIMIT}, "
                              f"got {max_tracklets!r}")
         if not (isinstance(confidence_threshold, (int, float)) and 0.0 <= confidence_threshold <= 1.0):
             raise ValueError(f"confidence_threshold must be in [0, 1], got {confidence_threshold!r}")
-        requested = _enum(tracker_type, dai.TrackerType, "tracker_type")
-        policy = _enum(id_policy, dai.TrackerIdAssignmentPolicy, "id_policy")
-        for name, v in (("birth_threshold", birth_threshold), ("max_lifespan", max_lifespan)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
-        if occlusion_ratio_threshold is not None and not 0.0 < occlusion_ratio_threshold < 1.0:
-            raise ValueError(f"occlusion_ratio_threshold must be in (0, 1), got {occlusion_ratio_threshold!r}")
-        if labels is not None:
-            labels = [int(v) for v in labels]
-            if any(v < 0 for v in labels):
-                raise ValueError(f"labels must be >= 0, got {labels}")
         if not timeout_s > 0:
             raise ValueError(f"timeout_s must be > 0, got {timeout_s!r}")
-
-        self.requested_tracker_type = requested
-        self.tracker_type = requested if requested in HOST_TRACKER_TYPES else HOST_TRACKER_TYPES[0]
-        if self.tracker_type != requested:
-            _log.warning("tracker type %s is not implemented by the host ObjectTracker; "
-                         "using %s", requested.name, self.tracker_type.name)
         self.max_tracklets = int(max_tracklets)
         self.confidence_threshold = float(confidence_threshold)
-        self.id_policy = policy
-        self.labels = tuple(labels) if labels is not None else None
-        self.per_class = bool(per_class)
-        self.birth_threshold = int(birth_threshold)
-        self.max_lifespan = int(max_lifespan)
         self._timeout = datetime.timedelta(seconds=timeout_s)
         super().__init__()
 
         node = self._pipeline.create(dai.node.ObjectTracker)
         node.setRunOnHost(True)
-        node.setTrackerType(self.tracker_type)
+        node.setTrackerType(dai.TrackerType.SHORT_TERM_IMAGELESS)   # the only one the host runs
         node.setMaxObjectsToTrack(self.max_tracklets)
         node.setTrackerThreshold(self.confidence_threshold)
-        node.setTrackerIdAssignmentPolicy(policy)
-        node.setTrackingPerClass(self.per_class)
-        node.setTrackletBirthThreshold(self.birth_threshold)
-        node.setTrackletMaxLifespan(self.max_lifespan)
-        if occlusion_ratio_threshold is not None:
-            node.setOcclusionRatioThreshold(float(occlusion_ratio_threshold))
-        if self.labels is not None:
-            node.setDetectionLabelsToTrack(list(self.labels))
-        self.node = node
+        node.setTrackerIdAssignmentPolicy(dai.TrackerIdAssignmentPolicy.UNIQUE_ID)
         self._in_frame = node.inputTrackerFrame.createInputQueue()
         self._in_dets = node.inputDetections.createInputQueue()
         self._out = node.out.createOutputQueue()
         self._start()
         self._calls = 0
         self._frame_size: tuple[int, int] | None = None
-        #: seconds per :meth:`track` call (send + wait), most recent last
-        self.latencies_s: list[float] = []
-
-    # -- life cycle ---------------------------------------------------------------------
-    @property
-    def frame_size(self) -> tuple[int, int] | None:
-        """The tracker frame size fixed by the first call (None before it)."""
-        return self._frame_size
 
     # -- tracking -----------------------------------------------------------------------
     def track(self, frame: dai.ImgFrame | tuple[int, int],
@@ -243,23 +184,14 @@ class HostTracker(HostPipeline):
             # our own sequence numbers pair each answer with its request
             self._calls += 1
             tracker_frame.setSequenceNum(self._calls)
-            start = time.perf_counter()
             result = self._exchange([(self._in_frame, tracker_frame), (self._in_dets, dets)],
                                     "ObjectTracker", TrackerError)
             if result.getSequenceNum() != self._calls:
                 self._broken = (f"ObjectTracker answered request {result.getSequenceNum()} "
                                 f"to request {self._calls}")
                 raise TrackerError(self._broken)
-            self.latencies_s.append(time.perf_counter() - start)
-            if len(self.latencies_s) > 1000:
-                del self.latencies_s[:500]
         result.setSequenceNum(user_seq)
         return result
-
-    def track_plain(self, frame: dai.ImgFrame | tuple[int, int],
-                    detections: dai.ImgDetections | dai.SpatialImgDetections) -> list[Track]:
-        """:meth:`track`, as :class:`Track` values."""
-        return tracks_from_tracklets(self.track(frame, detections))
 
     # -- input checks (nothing reaches the node unchecked) ------------------------------
     def _tracker_frame(self, frame, detections) -> tuple[dai.ImgFrame, int]:
@@ -342,14 +274,4 @@ class HostTracker(HostPipeline):
         return copy
 
 
-def latency_summary(latencies_s: Sequence[float]) -> dict[str, float]:
-    """median / p90 / max of per-call latencies, in milliseconds."""
-    if not latencies_s:
-        return {"n": 0, "median_ms": math.nan, "p90_ms": math.nan, "max_ms": math.nan}
-    a = np.asarray(latencies_s) * 1e3
-    return {"n": int(a.size), "median_ms": float(np.median(a)), "p90_ms": float(np.percentile(a, 90)),
-            "max_ms": float(a.max())}
-
-
-__all__ = ["HostTracker", "Track", "TrackerError", "tracks_from_tracklets", "latency_summary",
-           "HOST_TRACKER_TYPES", "MAX_TRACKLETS_LIMIT", "STATUS_NAMES"]
+__all__ = ["HostTracker", "Track", "TrackerError", "tracks_from_tracklets", "MAX_TRACKLETS_LIMIT"]

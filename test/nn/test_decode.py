@@ -9,7 +9,7 @@ import pytest
 import depthai as dai
 
 import demo_models
-from depthai_ros_bridge.nn.decode import DecodeError, HostDecoder, decode_ssd_rows
+from depthai_ros_bridge.nn.decode import DecodeError, HostDecoder
 from depthai_ros_bridge.nn.runtime import OnnxDetector
 
 KINDS = demo_models.MODEL_KINDS
@@ -97,10 +97,15 @@ def test_a_stopped_parser_raises_instead_of_hanging(model_dir):
         dec.close()
 
 
-def test_reference_ssd_reader_stops_at_the_end_marker():
-    rows = np.array([[0, 1, 0.9, .1, .1, .2, .2], [0, 2, 0.2, .1, .1, .2, .2],
-                     [-1, 0, 0, 0, 0, 0, 0], [0, 3, 0.9, .1, .1, .2, .2]], np.float32)
-    assert decode_ssd_rows(rows, 0.5, ("a", "b", "c", "d")) == [(1, "b", pytest.approx(0.9), pytest.approx((.1, .1, .2, .2)))]
+def test_reference_and_parser_stop_at_the_ssd_end_marker(decoders, helpers):
+    """Rows after the first image_id -1 are not detections, for the reference decoder and for depthai."""
+    rows = np.zeros((1, 1, 100, 7), np.float32)
+    rows[0, 0, :, 0] = -1
+    rows[0, 0, :4] = [[0, 1, 0.9, .1, .1, .2, .2], [0, 2, 0.2, .1, .1, .2, .2],
+                      [-1, 0, 0, 0, 0, 0, 0], [0, 3, 0.9, .3, .3, .4, .4]]
+    want = [(1, pytest.approx(0.9), pytest.approx((.1, .1, .2, .2)))]
+    assert helpers.reference_decode(demo_models.default_spec("ssd"), [rows], 0.5) == want
+    assert _as_tuples(decoders["ssd"].decode([rows])) == want
 
 
 @pytest.mark.parametrize("kind", KINDS)
