@@ -15,7 +15,8 @@ import numpy as np
 
 @dataclass(frozen=True)
 class CameraModel:
-    """An ideal (rectified, distortion-free) pinhole camera."""
+    """A pinhole camera, with the lens distortion its images still carry (none if rectified or
+    undistorted) and its orientation in the rig optical frame."""
 
     name: str
     width: int
@@ -26,6 +27,11 @@ class CameraModel:
     cy: float
     # Camera centre in the rig optical frame, metres.
     position: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    # Lens distortion left in the images: ROS CameraInfo model name and coefficients (empty = none).
+    distortion_model: str = "plumb_bob"
+    d: tuple[float, ...] = ()
+    # Orientation of the camera's optical frame in the rig optical frame (quaternion x, y, z, w).
+    rotation: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 1.0)
 
     @classmethod
     def from_hfov(cls, name: str, width: int, height: int, hfov_deg: float,
@@ -51,9 +57,18 @@ class CameraModel:
         """The same camera resampled to `width`, keeping its aspect ratio (height rounded)."""
         return self.scaled(width, round(width * self.height / self.width))
 
+    @property
+    def R(self) -> np.ndarray:
+        """`rotation` as a matrix: rig-frame directions of the camera's x, y, z axes (columns)."""
+        x, y, z, w = self.rotation
+        return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+                         [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+                         [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
+
     def to_camera(self, points_rig: np.ndarray) -> np.ndarray:
         """Rig-frame points (..., 3) to this camera's optical frame."""
-        return np.asarray(points_rig, dtype=np.float64) - np.asarray(self.position)
+        p = np.asarray(points_rig, dtype=np.float64) - np.asarray(self.position)
+        return p if self.rotation == (0.0, 0.0, 0.0, 1.0) else p @ self.R
 
     def project(self, points_cam: np.ndarray) -> np.ndarray:
         """Camera-frame points (..., 3) to pixel coordinates (..., 2)."""

@@ -107,6 +107,29 @@ PARAMETERS: dict[str, Param] = {
                                      runtime=True, min=1, max=100),
     "compressed.png_level": Param(3, "PNG level of ~/stereo/image_raw/compressedDepth: higher = smaller, slower "
                                      "(image_transport's default).", runtime=True, min=0, max=9),
+    # On-device post-processing (OAK only; the simulator ignores them). Each is set explicitly:
+    # a fresh StereoDepthConfig (depthai 3.12) has hole filling and an adaptive median on.
+    "stereo.decimation_factor": Param(1, "OAK: depth decimated by this factor (1..4), pixel skipping; "
+                                         "needs stereo.align right.", min=1, max=4),
+    "stereo.speckle_filter.enabled": Param(False, "OAK: speckle filter (removes small disparity blobs)."),
+    "stereo.speckle_filter.range": Param(50, "OAK: speckle search range (device default 50).", min=0, max=240),
+    "stereo.temporal_filter.enabled": Param(False, "OAK: temporal filter (averages over frames; smears motion)."),
+    "stereo.temporal_filter.alpha": Param(0.4, "OAK: temporal filter weight of the current frame (device default 0.4).",
+                                          min=0.0, max=1.0),
+    "stereo.temporal_filter.delta": Param(3, "OAK: temporal filter step threshold in disparity units; 0 = auto "
+                                             "(device default 3).", min=0, max=255),
+    "stereo.spatial_filter.enabled": Param(False, "OAK: spatial edge-preserving filter with hole filling."),
+    "stereo.spatial_filter.hole_filling_radius": Param(2, "OAK: spatial filter hole-filling radius, px "
+                                                          "(device default 2).", min=0, max=16),
+    "stereo.spatial_filter.alpha": Param(0.5, "OAK: spatial filter smoothing weight (device default 0.5).",
+                                         min=0.0, max=1.0),
+    "stereo.spatial_filter.delta": Param(3, "OAK: spatial filter step threshold; 0 = auto (device default 3).",
+                                         min=0, max=255),
+    "stereo.spatial_filter.iterations": Param(1, "OAK: spatial filter passes (device default 1).", min=1, max=5),
+    "stereo.threshold_filter.min_mm": Param(0, "OAK: depth below this (mm) is no data on the device (default 0).",
+                                            min=0, max=65535),
+    "stereo.threshold_filter.max_mm": Param(65535, "OAK: depth beyond this (mm) is no data on the device "
+                                                   "(default 65535).", min=0, max=65535),
     "sim.seed": Param(0, "Seed of the simulated scene (sim device only).", min=0),
     "sim.motion_speed": Param(1.0, "Speed factor of the simulated objects; 0 = static scene.", min=0.0),
 }
@@ -171,6 +194,26 @@ class CompressionSpec:
 
 
 @dataclass(frozen=True)
+    post: PostProcessingSpec | None = None     # None: every filter off
+
+
+@dataclass(frozen=True)
+class PostProcessingSpec:
+    """The OAK's stereo post-processing filters (stereo.<filter>.* parameters)."""
+
+    decimation_factor: int = 1
+    speckle: bool = False
+    speckle_range: int = 50
+    temporal: bool = False
+    temporal_alpha: float = 0.4
+    temporal_delta: int = 3
+    spatial: bool = False
+    spatial_hole_filling_radius: int = 2
+    spatial_alpha: float = 0.5
+    spatial_delta: int = 3
+    spatial_iterations: int = 1
+    threshold_min_mm: int = 0
+    threshold_max_mm: int = 65535
 class DeviceSpec:
     type: str
     id: str
@@ -313,7 +356,18 @@ def parse_spec(values: Mapping[str, Any], node_name: str = "oak") -> PipelineSpe
         streams=streams,
         stereo=StereoSpec(v["stereo.confidence_threshold"], v["stereo.median_filter"], v["stereo.lr_check"],
                           v["stereo.extended_disparity"], v["stereo.subpixel"], v["stereo.depth_limit_m"],
-                          v["stereo.align"], v["stereo.depth_encoding"]),
+                          v["stereo.align"], v["stereo.depth_encoding"], PostProcessingSpec(
+                              v["stereo.decimation_factor"], v["stereo.speckle_filter.enabled"],
+                              v["stereo.speckle_filter.range"], v["stereo.temporal_filter.enabled"],
+                              v["stereo.temporal_filter.alpha"], v["stereo.temporal_filter.delta"],
+                              v["stereo.spatial_filter.enabled"], v["stereo.spatial_filter.hole_filling_radius"],
+                              v["stereo.spatial_filter.alpha"], v["stereo.spatial_filter.delta"],
+                              v["stereo.spatial_filter.iterations"], v["stereo.threshold_filter.min_mm"],
+                              v["stereo.threshold_filter.max_mm"])),
         sim=SimSpec(v["sim.seed"], v["sim.motion_speed"]),
         compressed=CompressionSpec(v["compressed.jpeg_quality"], v["compressed.png_level"]),
     )
+        if v["stereo.decimation_factor"] > 1 and v["stereo.align"] == "rgb":
+            problems["stereo.decimation_factor"] = "must be 1 with stereo.align rgb (aligned depth has the colour frame's size)"
+        if v["stereo.threshold_filter.min_mm"] >= v["stereo.threshold_filter.max_mm"]:
+            problems["stereo.threshold_filter.min_mm"] = "must be below stereo.threshold_filter.max_mm"

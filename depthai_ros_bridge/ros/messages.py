@@ -17,9 +17,11 @@ from sensor_msgs.msg import CameraInfo, Image, RegionOfInterest
 from std_msgs.msg import Header
 from stereo_msgs.msg import DisparityImage
 
+from ..core.camera_info import CameraInfoValues, camera_info
+from ..core.camera_info import camera_transforms as static_camera_transforms
 from ..core.camera_model import CameraModel
 from ..core.encodings import encoding_of
-from ..core.tf_frames import OPTICAL_ROTATION, rig_to_body
+from ..core.tf_frames import OPTICAL_ROTATION  # noqa: F401 - re-exported for tests
 
 
 
@@ -74,18 +76,12 @@ def share_bytes(msg, array: np.ndarray | bytes):
     return msg
 
 
-def camera_info_msg(model: CameraModel, hdr: Header, tx: float = 0.0) -> CameraInfo:
-    """CameraInfo of a rectified stream: no distortion, R = I, P = [K | (tx, 0, 0)].
-
-    `tx` is -fx * baseline for the right camera of a stereo pair (ROS convention), else 0.
-    """
-    k = model.K
-    p = np.zeros((3, 4))
-    p[:, :3] = k
-    p[0, 3] = tx
-    return CameraInfo(header=hdr, height=model.height, width=model.width, distortion_model="plumb_bob",
-                      d=[0.0] * 5, k=k.ravel().tolist(), r=np.eye(3).ravel().tolist(), p=p.ravel().tolist(),
-                      roi=RegionOfInterest())
+def camera_info_msg(model: CameraModel | CameraInfoValues, hdr: Header, tx: float = 0.0) -> CameraInfo:
+    """CameraInfo from core.camera_info's values (or a model and P's tx: see camera_info there):
+    the distortion the stream's images carry, R = I, P = [K | (tx, 0, 0)]."""
+    v = model if isinstance(model, CameraInfoValues) else camera_info(model, tx)
+    return CameraInfo(header=hdr, height=v.height, width=v.width, distortion_model=v.distortion_model,
+                      d=v.d, k=v.k, r=v.r, p=v.p, roi=RegionOfInterest())
 
 
 def disparity_msg(disparity: np.ndarray, hdr: Header, f: float, baseline: float,
@@ -108,6 +104,6 @@ def transform(parent: str, child: str, xyz, quat_xyzw, seconds: float = 0.0) -> 
 
 def camera_transforms(base_frame: str, body_frame: str, optical_frame: str, model: CameraModel,
                       seconds: float) -> list[TransformStamped]:
-    """base -> camera body frame (at the camera centre) -> optical frame."""
-    return [transform(base_frame, body_frame, rig_to_body(model.position), (0.0, 0.0, 0.0, 1.0), seconds),
-            transform(body_frame, optical_frame, (0.0, 0.0, 0.0), OPTICAL_ROTATION, seconds)]
+    """base -> camera body frame (at the camera centre, with its calibrated rotation) -> optical frame."""
+    return [transform(t.parent, t.child, t.translation, t.rotation, seconds)
+            for t in static_camera_transforms(base_frame, body_frame, optical_frame, model)]

@@ -11,6 +11,7 @@ from stereo_msgs.msg import DisparityImage
 from tf2_msgs.msg import TFMessage
 
 from . import messages as conv
+from ..core.camera_info import static_transforms, stream_camera_info
 from ..core.compression import compressed_depth, jpeg
 from ..core.encodings import encoding_of
 from ..core.depth import colorize_disparity
@@ -81,10 +82,9 @@ class Outputs:
 
     def publish_static_tf(self) -> None:
         now = time.monotonic() + self._clock_offset
-        transforms = []
-        for camera in CAMERA_STREAMS:
-            transforms += conv.camera_transforms(self._spec.base_frame, self._spec.body_frame(camera),
-                                                 self._spec.optical_frame(camera), self._device.cameras[camera], now)
+        # The dry run prints the same list (core.camera_info): only the cameras the device has.
+        transforms = [conv.transform(t.parent, t.child, t.translation, t.rotation, now)
+                      for t in static_transforms(self._spec, self._device.cameras)]
         self._tf.publish(TFMessage(transforms=transforms))
 
     def _wanted(self, topic: str) -> bool:
@@ -130,10 +130,10 @@ class Outputs:
             fmt, data = jpeg(pixels, encoding_of(pixels), self.compression.jpeg_quality)
             self._send(f"~/{camera}/image_raw/compressed", _compressed_msg(hdr, fmt, data))
         if self._wanted(f"~/{camera}/camera_info"):
-            model = self._device.cameras[camera]
-            # ROS stereo convention: the right camera's P carries -fx * baseline.
-            tx = -model.fx * self._device.stereo.baseline_m if camera == "right" and self._device.stereo else 0.0
-            self._send(f"~/{camera}/camera_info", conv.camera_info_msg(model, hdr, tx))
+            # ROS stereo convention: the right camera's P carries -fx * baseline (core.camera_info, shared with the dry run).
+            stereo = self._device.stereo
+            info = stream_camera_info(camera, self._device.cameras, stereo.baseline_m if stereo else None)
+            self._send(f"~/{camera}/camera_info", conv.camera_info_msg(info, hdr))
 
     def _publish_stereo(self, frames: FrameSet, depth_mm: np.ndarray, seconds: float) -> None:
         hdr = conv.header(self._spec.optical_frame("stereo"), seconds)

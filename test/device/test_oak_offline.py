@@ -6,6 +6,7 @@ ImageManip, DetectionParser and MessageQueue are depthai's own, run on the host.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import threading
@@ -35,12 +36,20 @@ from depthai_ros_bridge.device.oak import (
     stereo_config,
     stereo_geometry,
 )
-from depthai_ros_bridge.nn.deployment import DeployError, build_deployment
+from depthai_ros_bridge.nn.deployment import DeployError, Deployment, build_deployment
+from depthai_ros_bridge.nn.model_source import ModelPackage
+from depthai_ros_bridge.nn.nnconfig import NNConfig
 from depthai_ros_bridge.nn.mapping import InputMapping
 from depthai_ros_bridge.nn.nnconfig import parse_nn_config
 
 S = dai.CameraBoardSocket
 MODELS = Path(__file__).resolve().parents[2] / "models"
+def bare_deployment(stream: str, name: str, model: bytes, config: str) -> Deployment:
+    """A deployment of a bare blob as build_deployment makes it (without its model-directory rules)."""
+    return Deployment(stream, ModelPackage("blob", name, model, None, None), parse_nn_config(config), (),
+                      "letterbox", name)
+
+
 YOLO_CONFIG = json.dumps({"type": "YOLO", "nn_config": {"num_classes": 2, "iou_threshold": 0.4,
                                                         "confidence_threshold": 0.3, "coordinate_size": 4,
                                                         "anchors": [10, 14, 23, 27, 37, 58],
@@ -179,13 +188,12 @@ def test_a_camera_missing_from_the_calibration_is_a_device_error():
 # -- networks ---------------------------------------------------------------------------------
 def test_an_onnx_model_is_refused_naming_what_the_device_runs(tmp_path):
     deployment = build_deployment("rgb", {"model": str(MODELS / "demo-colour-ssd.tar.xz")}, tmp_path)
-    with pytest.raises(DeployError, match=r"runs MyriadX blobs \(\.blob, or an NN archive holding one\).*onnx"):
+    with pytest.raises(DeployError, match=r"runs MyriadX blobs \(\.blob or \.superblob, or an NN archive holding one\).*onnx"):
         device_network(deployment, (1920, 1080))
 
 
 def test_a_corrupt_blob_is_refused_before_the_device_restarts(tmp_path):
-    (tmp_path / "net.blob").write_bytes(b"\x00" * 4096)
-    deployment = build_deployment("rgb", {"model": str(tmp_path / "net.blob"), "nn_config": YOLO_CONFIG}, tmp_path)
+    deployment = bare_deployment("rgb", "net.blob", b"\x00" * 4096, YOLO_CONFIG)
     with pytest.raises(DeployError, match="not a usable MyriadX blob"):
         device_network(deployment, (1920, 1080))
 
@@ -207,7 +215,7 @@ def _preprocess_on_host(mapping: InputMapping, mono: bool, frame: dai.ImgFrame) 
     """The frame through the ImageManips OakDevice puts before a network (depthai's own
     implementation, run on the host here)."""
     pipeline = dai.Pipeline(False)
-    manip_in, manip_out = add_preprocessing(pipeline, mapping, planar=True, mono=mono)
+    manip_in, manip_out = add_preprocessing(pipeline, mapping, T.BGR888p, mono=mono)
     for node in pipeline.getAllNodes():
         node.setRunOnHost(True)
     inq, outq = manip_in.createInputQueue(), manip_out.createOutputQueue()
@@ -362,7 +370,7 @@ class FakeDevicePipeline:
             if hasattr(cls, attr):
                 setattr(node, attr, self._port(dai.Node.Output, f"{label}.{attr}"))
         if cls is dai.node.Camera:
-            node.requestOutput.side_effect = lambda size, kind, fps: self._port(dai.Node.Output, f"{label}{size}")
+            node.requestOutput.side_effect = lambda size, kind, **kw: self._port(dai.Node.Output, f"{label}{size}")
         if cls is dai.node.StereoDepth:
             node.initialConfig = dai.StereoDepthConfig()
         if cls is dai.node.ImageManip:
@@ -383,8 +391,9 @@ def test_default_pipeline_wires_cameras_stereo_and_queues():
     assert queues == {"rgb": f"{cams[S.CAM_A]}(1920, 1080)", "left": "StereoDepth0.rectifiedLeft",
                       "right": "StereoDepth0.rectifiedRight", "depth": "StereoDepth0.depth",
                       "disparity": "StereoDepth0.disparity"}
-    fake.nodes[cams[S.CAM_A]].requestOutput.assert_called_once_with((1920, 1080), T.BGR888i, fps=30.0)
-    fake.nodes[left].requestOutput.assert_called_once_with((640, 400), T.GRAY8, fps=30.0)
+    fake.nodes[cams[S.CAM_A]].requestOutput.assert_called_once_with((1920, 1080), T.BGR888i, fps=30.0,
+                                                                    enableUndistortion=False)
+    fake.nodes[left].requestOutput.assert_called_once_with((640, 400), T.GRAY8, fps=30.0, enableUndistortion=False)
     initial = fake.nodes["StereoDepth0"].initialConfig
     assert (initial.getConfidenceThreshold(), initial.getMedianFilter()) == (15, dai.MedianFilter.KERNEL_3x3)
     assert config_queue == "queue to StereoDepth0.inputConfig"
@@ -402,10 +411,9 @@ def test_depth_aligned_to_rgb_links_a_small_colour_output_to_input_align_to():
 
 
 def test_a_bare_blob_detector_on_a_mono_stream_is_wired_behind_two_image_manips(tmp_path):
-    (tmp_path / "net.blob").write_bytes(b"\x00" * 64)
     spec = parse_spec({})
-    deployment = build_deployment("left", {"model": str(tmp_path / "net.blob"), "nn_config": YOLO_CONFIG}, tmp_path)
-    network = DeviceNetwork(deployment, InputMapping.fit(640, 400, 416, 416, "letterbox"), True,
+    deployment = bare_deployment("left", "net.blob", b"\x00" * 64, YOLO_CONFIG)
+    network = DeviceNetwork(deployment, InputMapping.fit(640, 400, 416, 416, "letterbox"), T.BGR888p,
                             blob=mock.sentinel.blob)
     fake = FakeDevicePipeline()
     queues, _ = build_pipeline(fake, plan_pipeline(spec), spec.stereo, 200, {"left": network})
@@ -423,9 +431,9 @@ def test_a_bare_blob_detector_on_a_mono_stream_is_wired_behind_two_image_manips(
 
 def test_a_generic_archive_on_rgb_uses_a_neural_network_built_from_the_archive(tmp_path):
     spec = parse_spec({"stereo.enabled": False})
-    deployment = build_deployment("rgb", {"model": str(MODELS / "demo-colour-ssd.tar.xz"),
-                                          "nn_config": '{"type": "Generic"}'}, tmp_path)
-    network = DeviceNetwork(deployment, InputMapping.fit(1920, 1080, 320, 320, "crop"), True, blob=None)
+    archive = build_deployment("rgb", {"model": str(MODELS / "demo-colour-ssd.tar.xz")}, tmp_path)
+    deployment = dataclasses.replace(archive, config=NNConfig("Generic"))
+    network = DeviceNetwork(deployment, InputMapping.fit(1920, 1080, 320, 320, "crop"), T.BGR888p, blob=None)
     fake = FakeDevicePipeline()
     queues, config_queue = build_pipeline(fake, plan_pipeline(spec), spec.stereo, 200, {"rgb": network})
     assert config_queue is None and queues["nn:rgb"] == "NeuralNetwork0.out"
