@@ -103,10 +103,6 @@ PARAMETERS: dict[str, Param] = {
     "stereo.align": Param("right", "Camera the depth map is aligned to.", DEPTH_ALIGNMENTS),
     "stereo.depth_encoding": Param("16UC1", "16UC1 = millimetres (0 = no data), 32FC1 = metres (NaN = no data).",
                                    DEPTH_ENCODINGS),
-    "compressed.jpeg_quality": Param(95, "JPEG quality of ~/<camera>/image_raw/compressed (image_transport's default).",
-                                     runtime=True, min=1, max=100),
-    "compressed.png_level": Param(3, "PNG level of ~/stereo/image_raw/compressedDepth: higher = smaller, slower "
-                                     "(image_transport's default).", runtime=True, min=0, max=9),
     # On-device post-processing (OAK only; the simulator ignores them). Each is set explicitly:
     # a fresh StereoDepthConfig (depthai 3.12) has hole filling and an adaptive median on.
     "stereo.decimation_factor": Param(1, "OAK: depth decimated by this factor (1..4), pixel skipping; "
@@ -130,6 +126,10 @@ PARAMETERS: dict[str, Param] = {
                                             min=0, max=65535),
     "stereo.threshold_filter.max_mm": Param(65535, "OAK: depth beyond this (mm) is no data on the device "
                                                    "(default 65535).", min=0, max=65535),
+    "compressed.jpeg_quality": Param(95, "JPEG quality of ~/<camera>/image_raw/compressed (image_transport's default).",
+                                     runtime=True, min=1, max=100),
+    "compressed.png_level": Param(3, "PNG level of ~/stereo/image_raw/compressedDepth: higher = smaller, slower "
+                                     "(image_transport's default).", runtime=True, min=0, max=9),
     "sim.seed": Param(0, "Seed of the simulated scene (sim device only).", min=0),
     "sim.motion_speed": Param(1.0, "Speed factor of the simulated objects; 0 = static scene.", min=0.0),
 }
@@ -185,15 +185,6 @@ class StereoSpec:
     depth_limit_m: float
     align: str
     depth_encoding: str
-
-
-@dataclass(frozen=True)
-class CompressionSpec:
-    jpeg_quality: int
-    png_level: int
-
-
-@dataclass(frozen=True)
     post: PostProcessingSpec | None = None     # None: every filter off
 
 
@@ -214,6 +205,15 @@ class PostProcessingSpec:
     spatial_iterations: int = 1
     threshold_min_mm: int = 0
     threshold_max_mm: int = 65535
+
+
+@dataclass(frozen=True)
+class CompressionSpec:
+    jpeg_quality: int
+    png_level: int
+
+
+@dataclass(frozen=True)
 class DeviceSpec:
     type: str
     id: str
@@ -343,6 +343,10 @@ def parse_spec(values: Mapping[str, Any], node_name: str = "oak") -> PipelineSpe
             problems["right.resolution"] = "must equal left.resolution when stereo is enabled"
         if v["left.fps"] != v["right.fps"]:
             problems["right.fps"] = "must equal left.fps when stereo is enabled (the mono pair is synchronised)"
+        if v["stereo.decimation_factor"] > 1 and v["stereo.align"] == "rgb":
+            problems["stereo.decimation_factor"] = "must be 1 with stereo.align rgb (aligned depth has the colour frame's size)"
+        if v["stereo.threshold_filter.min_mm"] >= v["stereo.threshold_filter.max_mm"]:
+            problems["stereo.threshold_filter.min_mm"] = "must be below stereo.threshold_filter.max_mm"
         if v["stereo.subpixel"] and v["stereo.median_filter"] == "7x7":
             problems["stereo.median_filter"] = "7x7 is not available with stereo.subpixel; use off, 3x3 or 5x5"
     if problems:
@@ -367,7 +371,3 @@ def parse_spec(values: Mapping[str, Any], node_name: str = "oak") -> PipelineSpe
         sim=SimSpec(v["sim.seed"], v["sim.motion_speed"]),
         compressed=CompressionSpec(v["compressed.jpeg_quality"], v["compressed.png_level"]),
     )
-        if v["stereo.decimation_factor"] > 1 and v["stereo.align"] == "rgb":
-            problems["stereo.decimation_factor"] = "must be 1 with stereo.align rgb (aligned depth has the colour frame's size)"
-        if v["stereo.threshold_filter.min_mm"] >= v["stereo.threshold_filter.max_mm"]:
-            problems["stereo.threshold_filter.min_mm"] = "must be below stereo.threshold_filter.max_mm"
