@@ -13,11 +13,13 @@ class RateMeter:
         self._times: deque[float] = deque()
         self._lock = threading.Lock()
         self.count = 0
+        self.last: float | None = None      # time of the latest event
 
     def tick(self, now: float) -> None:
         with self._lock:
             self._times.append(now)
             self.count += 1
+            self.last = now
             self._trim(now)
 
     def rate(self, now: float) -> float:

@@ -18,6 +18,7 @@ class NNResult:
     detections: dai.ImgDetections | None
     tensors: dai.NNData | None
     mapping: InputMapping
+    origin: object = None     # what produced it (its Deployment): results of a swapped-out network are dropped
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,15 @@ def _kv(values: dict) -> list[KeyValue]:
 
 
 def diagnostics_msg(node_name: str, state: str, spec: PipelineSpec | None, device, outputs,
-                    problem: Exception | str | None, now: float) -> DiagnosticArray:
+                    problem: Exception | str | None, now: float, supervisor=None) -> DiagnosticArray:
     device_values = {"state": state}
     level, message = OK, state
     if isinstance(problem, Exception):
         level, message = ERROR, f"device failed: {problem}"
     elif problem:
         level, message = ERROR, problem
+    if supervisor is not None and supervisor.recovering:
+        level, message = WARN, supervisor.status
     hardware_id = ""
     if device is not None:
         hardware_id = device.info.id
@@ -41,12 +43,19 @@ def diagnostics_msg(node_name: str, state: str, spec: PipelineSpec | None, devic
         values.update({f"{topic} (Hz)": f"{meter.rate(now):.1f}" for topic, meter in outputs.published.items()
                        if topic.startswith(f"~/{name}/")})
         slow = state == "active" and received < RATE_TOLERANCE * expected
+        stalled = supervisor.stalled.get(name) if supervisor is not None else None
+        level = ERROR if stalled is not None else WARN if slow else OK
+        if stalled is not None:
+            values["stalled for (s)"] = f"{stalled:.1f}"
         statuses.append(DiagnosticStatus(
-            level=WARN if slow else OK, name=f"{node_name}: {name}", hardware_id=hardware_id,
-            message=f"{received:.1f} Hz of {expected:.1f} Hz" + (" (slow)" if slow else ""), values=_kv(values)))
+            level=level, name=f"{node_name}: {name}", hardware_id=hardware_id,
+            message=f"no frame for {stalled:.1f} s" if stalled is not None else
+            f"{received:.1f} Hz of {expected:.1f} Hz" + (" (slow)" if slow else ""), values=_kv(values)))
     for name, nn in outputs.nn.items():
-        d = nn.deployment
-        values = {"status": nn.status, "inference rate (Hz)": f"{nn.inferences.rate(now):.1f}"}
+        running = nn.running
+        d = running.deployment if running is not None else None
+        values = {"status": nn.status, "inference rate (Hz)": f"{nn.inferences.rate(now):.1f}",
+                  "results dropped (network swapped)": nn.stale_results}
         if d is not None:
             values.update({"model": d.source, "type": d.config.type, "labels": ", ".join(d.labels),
                            "resize mode": d.resize_mode})

@@ -1,22 +1,27 @@
 """The lifecycle camera node: parameters -> pipeline spec -> device -> topics."""
 from __future__ import annotations
 
+import threading
 import time
-from dataclasses import replace
+from pathlib import Path
 
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
-from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.parameter import Parameter
 
 from ..core.package_paths import resolve_package_path
 from ..core.spec import PARAMETERS, ConfigError, PipelineSpec, check_value, parse_spec
 from ..device import Device, DeviceError, open_device
-from .diagnostics import diagnostics_msg
 from ..nn.deployment import DeployError
-from .params import REBUILD_NOTE, current_values, declare_all
+from ..nn.model_store import ModelError, ModelStore
+from .diagnostics import diagnostics_msg
+from .nn_services import NNServices
+from .nn_stream import NNStream
 from .outputs import Outputs
+from .params import LIVE_HANDLERS, REBUILD_NOTE, current_values, declare_all
+from .request_guard import guard_parameter_services
+from .supervisor import Supervisor
 
 SUCCESS, FAILURE, ERROR = (TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE,
                            TransitionCallbackReturn.ERROR)
@@ -37,9 +42,15 @@ class CameraNode(LifecycleNode):
         self._diagnostics_timer = self.create_timer(1.0, self._publish_diagnostics)
         # Device threads report failures; the transition itself must run on the executor.
         self._failure_signal = self.create_guard_condition(self._handle_failure)
-        self._updating_parameters = False      # the node itself is showing what runs
-        self._nn_group = ReentrantCallbackGroup()   # a long deploy must not block lifecycle services
+        # The node's own updates of `<camera>.nn.*` (showing what runs) skip validation; they are
+        # marked per thread, so a client's set_parameters arriving meanwhile is always validated.
+        self._own_update = threading.local()
+        self._state_lock = threading.Lock()    # outputs/device as the NN services see them
+        self.frame_errors = 0                  # frame sets whose publishing raised
         self.add_on_set_parameters_callback(self._on_set_parameters)
+        guard_parameter_services(self)
+        self._nn_services = NNServices(self)
+        self.supervisor = Supervisor(self)
 
     @property
     def is_active(self) -> bool:
@@ -80,9 +91,10 @@ class CameraNode(LifecycleNode):
         except Exception as e:  # noqa: BLE001 - rclpy would swallow it without a trace
             return self._fail(f"configure failed opening the {spec.device.type} device: {e!r}")
         self.spec, self.device, self._failure = spec, device, None
+        self.model_store = ModelStore.default(spec.models.max_model_bytes, spec.models.allowed_dirs)
         try:
             clock_offset = self.get_clock().now().nanoseconds * 1e-9 - time.monotonic()
-            self.outputs = Outputs(self, spec, device, clock_offset, self._nn_group)
+            self.outputs = Outputs(self, spec, device, clock_offset)
             device.start(self._on_frames, self.device_failed)
         except Exception as e:  # noqa: BLE001
             self._release()
@@ -121,22 +133,29 @@ class CameraNode(LifecycleNode):
         except Exception as e:  # noqa: BLE001
             return self._fail(f"activate failed: {e!r}")
         self._active, self._state_label = True, "active"
+        self.supervisor.activated()
         for nn in self.outputs.nn.values():
             nn.publish_label_info()
+        self.get_logger().info("activated: publishing")
         return result
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         self._active, self._state_label = False, "inactive"
         result = super().on_deactivate(state)
+        if not self._failure:
+            self.get_logger().info("deactivated: the device keeps running, nothing is published")
         return ERROR if self._failure else result
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
         self._release()
+        self.get_logger().info(f"cleaned up: device closed; next: ros2 lifecycle set "
+                               f"{self.get_fully_qualified_name()} configure")
         return SUCCESS
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
         self._release()
         self._state_label = "finalized"
+        self.get_logger().info("shut down: device closed")
         return SUCCESS
 
     def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -145,26 +164,36 @@ class CameraNode(LifecycleNode):
         return SUCCESS
 
     def _release(self) -> None:
-        self._active, self._state_label = False, "unconfigured"
-        if self.device is not None:
+        with self._state_lock:      # from here on, NN requests are answered with the node's state
+            outputs, device = self.outputs, self.device
+            self.device = self.outputs = self.spec = None
+            self._active, self._state_label = False, "unconfigured"
+        self._close(device, outputs)
+
+    def _close(self, device, outputs) -> None:
+        if outputs is not None:      # a deploy still running sees its stream closed and undoes itself
+            for nn in outputs.nn.values():
+                nn.close_for_release()
+        if device is not None:
             try:
-                self.device.close()   # joins the device threads: nothing publishes after this
+                device.close()        # joins the device threads: nothing publishes after this
             except Exception as e:  # noqa: BLE001
                 self.get_logger().warn(f"closing the device: {e!r}")
-        if self.outputs is not None:
+        if outputs is not None:
             try:   # raising here would send rclpy to on_error without telling anyone why
-                self.outputs.destroy()
+                outputs.destroy()
             except Exception as e:  # noqa: BLE001
-                self.get_logger().error(f"releasing the node's topics and services: {e!r}")
-        self.device = self.outputs = self.spec = None
+                self.get_logger().error(f"releasing the node's topics: {e!r}")
 
     # -- device ----------------------------------------------------------------------------
     def _on_frames(self, frames) -> None:
-        if not self._active:
+        outputs = self.outputs
+        if not self._active or outputs is None:
             return
         try:
-            self.outputs.publish(frames)
+            outputs.publish(frames)
         except Exception as e:  # noqa: BLE001 - one bad frame must not stop the stream
+            self.frame_errors += 1
             self.get_logger().error(f"publishing frame {frames.seq}: {e!r}", throttle_duration_sec=5.0)
 
     def device_failed(self, error: Exception) -> None:
@@ -174,25 +203,49 @@ class CameraNode(LifecycleNode):
         self._failure_signal.trigger()
 
     def _handle_failure(self) -> None:
-        if self._active:
+        spec, was_active = self.spec, self._active
+        if self.lifecycle_state == "active":
             self.trigger_deactivate()   # on_deactivate returns ERROR -> on_error -> unconfigured
-        elif self.device is not None:
+        elif self.lifecycle_state == "inactive":
             self.trigger_cleanup()
+        else:
+            return                      # already released (a second report of the same failure)
+        if spec is not None and self.lifecycle_state == "unconfigured":
+            self.supervisor.device_lost(was_active, spec.device.reconnect)
+
+    # -- networks --------------------------------------------------------------------------
+    def configured_nn(self, stream: str) -> NNStream:
+        """The stream's network holder, or DeployError naming why there is none (state, disabled stream)."""
+        with self._state_lock:
+            if self.outputs is None:
+                raise DeployError(f"node is {self.lifecycle_state}: networks can be deployed once it is configured "
+                                  f"(ros2 lifecycle set {self.get_fully_qualified_name()} configure)")
+            nn = self.outputs.nn.get(stream)
+            if nn is None:
+                raise DeployError(f"the {stream} stream is disabled ({stream}.enabled is false)")
+            return nn
+
+    def store_upload(self, data: bytes) -> Path:
+        """Uploaded model bytes kept in the model cache; the path a later configure deploys again."""
+        try:
+            return self.model_store.store_upload(data, _upload_suffix(data))
+        except ModelError as e:
+            raise DeployError(str(e)) from None
 
     # -- parameters ------------------------------------------------------------------------
     def show_nn_parameters(self, stream: str, model: str, config: str, labels, resize_mode: str) -> None:
         """After a deploy or remove, `<stream>.nn.*` show what runs (`ros2 param get`)."""
-        self._updating_parameters = True
+        self._own_update.active = True
         try:
             self.set_parameters([Parameter(f"{stream}.nn.model", value=model),
                                  Parameter(f"{stream}.nn.config", value=config),
                                  Parameter(f"{stream}.nn.labels", value=list(labels)),
                                  Parameter(f"{stream}.nn.resize_mode", value=resize_mode)])
         finally:
-            self._updating_parameters = False
+            self._own_update.active = False
 
     def _on_set_parameters(self, params) -> SetParametersResult:
-        if self._updating_parameters:
+        if getattr(self._own_update, "active", False):
             return SetParametersResult(successful=True)
         for p in params:
             if p.name not in PARAMETERS:
@@ -207,24 +260,27 @@ class CameraNode(LifecycleNode):
         return SetParametersResult(successful=True)
 
     def _apply_live(self, name: str, value) -> None:
-        if self.device is None:
-            return
-        stream, _, key = name.partition(".")
-        if key == "max_fps":
-            self.outputs.limiters[stream].max_fps = float(value)
-        elif key.startswith("nn.spatial.") and stream in self.outputs.nn:
-            nn = self.outputs.nn[stream]
-            nn.spatial_config = replace(nn.spatial_config, **{key.rsplit(".", 1)[1]: float(value)})
-        elif name == "stereo.depth_limit_m":
-            self.outputs.depth_limit_m = float(value)
-        elif stream == "compressed":
-            self.outputs.compression = replace(self.outputs.compression, **{key: int(value)})
-        elif name == "stereo.confidence_threshold":
-            self.device.set_confidence_threshold(int(value))
+        with self._state_lock:
+            outputs, device = self.outputs, self.device
+        handler = LIVE_HANDLERS.get(name)
+        if handler is not None and outputs is not None:
+            handler(outputs, device, value)
 
     # -- diagnostics -----------------------------------------------------------------------
     def _publish_diagnostics(self) -> None:
         msg = diagnostics_msg(self.get_name(), self._state_label, self.spec, self.device, self.outputs,
-                              self._failure or self.last_error, time.monotonic())
+                              self._failure or self.last_error, time.monotonic(), self.supervisor)
         msg.header.stamp = self.get_clock().now().to_msg()
         self._diagnostics.publish(msg)
+
+
+def _upload_suffix(data: bytes) -> str:
+    """The file suffix uploaded bytes get in the model cache, from their magic (depthai's NNArchive
+    reads the compression from the name)."""
+    if data.startswith(b"\xfd7zXZ\x00"):
+        return "tar.xz"
+    if data.startswith(b"\x1f\x8b"):
+        return "tar.gz"
+    if data[257:262] == b"ustar":
+        return "tar"
+    return "onnx"

@@ -29,8 +29,7 @@ _RELIABILITY = {"reliable": ReliabilityPolicy.RELIABLE, "best_effort": Reliabili
 class Outputs:
     """Publishers of every enabled stream; `publish` runs on the device's thread."""
 
-    def __init__(self, node: LifecycleNode, spec: PipelineSpec, device: Device, clock_offset: float,
-                 nn_callback_group=None):
+    def __init__(self, node: LifecycleNode, spec: PipelineSpec, device: Device, clock_offset: float):
         self._node, self._spec, self._device = node, spec, device
         self._clock_offset = clock_offset        # ROS time - host steady clock
         self._pubs: dict[str, object] = {}
@@ -65,7 +64,7 @@ class Outputs:
             self._add("stereo", "~/stereo/disparity_color", Image)
         tf_qos = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
         self._tf = lifecycle_publisher(node, TFMessage, "/tf_static", tf_qos)
-        self.nn = {s: NNStream(node, s, spec, device, nn_callback_group) for s in CAMERA_STREAMS if spec.enabled(s)}
+        self.nn = {s: NNStream(node, s, spec, device) for s in CAMERA_STREAMS if spec.enabled(s)}
         self._last_depth_mm: np.ndarray | None = None     # spatial results of a frame without depth use this
 
     def _add(self, stream: str, topic: str, msg_type) -> None:

@@ -1,12 +1,13 @@
 """Declaring the spec's parameters on a node, and reading them back."""
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
+from typing import Any, Callable
 
 from rcl_interfaces.msg import ParameterDescriptor, ParameterType
 from rclpy.node import Node
 
-from ..core.spec import PARAMETERS, Param
+from ..core.spec import CAMERA_STREAMS, PARAMETERS, STREAMS, Param
 
 _TYPES = {bool: ParameterType.PARAMETER_BOOL, int: ParameterType.PARAMETER_INTEGER,
           float: ParameterType.PARAMETER_DOUBLE, str: ParameterType.PARAMETER_STRING,
@@ -46,3 +47,30 @@ def current_values(node: Node) -> dict[str, Any]:
     values = {name: node.get_parameter(name).value for name in PARAMETERS}
     values.update({name: None for name in unknown_overrides(node)})
     return values
+
+
+def _set_spatial(outputs, stream: str, key: str, value) -> None:
+    nn = outputs.nn.get(stream)
+    if nn is not None:
+        nn.spatial_config = replace(nn.spatial_config, **{key: float(value)})
+
+
+def _live_handlers() -> dict[str, Callable[[Any, Any, Any], None]]:
+    """Runtime parameter -> how it applies to the configured node: handler(outputs, device, value)."""
+    handlers: dict[str, Callable[[Any, Any, Any], None]] = {
+        "stereo.depth_limit_m": lambda o, d, v: setattr(o, "depth_limit_m", float(v)),
+        "stereo.confidence_threshold": lambda o, d, v: d.set_confidence_threshold(int(v)),
+        "compressed.jpeg_quality": lambda o, d, v: setattr(o, "compression", replace(o.compression,
+                                                                                      jpeg_quality=int(v))),
+        "compressed.png_level": lambda o, d, v: setattr(o, "compression", replace(o.compression, png_level=int(v))),
+    }
+    for stream in STREAMS:
+        handlers[f"{stream}.max_fps"] = lambda o, d, v, s=stream: setattr(o.limiters[s], "max_fps", float(v))
+    for stream in CAMERA_STREAMS:
+        for key in ("bbox_scale", "depth_min_m", "depth_max_m"):
+            handlers[f"{stream}.nn.spatial.{key}"] = lambda o, d, v, s=stream, k=key: _set_spatial(o, s, k, v)
+    return handlers
+
+
+# Every parameter the spec marks `runtime` has its handler here (test/ros/test_params.py checks both ways).
+LIVE_HANDLERS = _live_handlers()
