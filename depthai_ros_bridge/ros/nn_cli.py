@@ -1,20 +1,24 @@
 """Deploy, remove and inspect networks on a running camera node without typing service requests.
 
-    python -m depthai_ros_bridge.nn deploy rgb models/demo-colour-ssd.tar.xz
-    python -m depthai_ros_bridge.nn deploy rgb net.onnx --config '{"type": "YOLO", ...}' --labels a b
-    python -m depthai_ros_bridge.nn deploy rgb net.onnx --config @nn_config.json --upload
-    python -m depthai_ros_bridge.nn remove rgb
-    python -m depthai_ros_bridge.nn status
+    python -m depthai_ros_bridge.ros.nn_cli deploy rgb models/demo-colour-ssd.tar.xz
+    python -m depthai_ros_bridge.ros.nn_cli deploy rgb net.onnx --config '{"type": "YOLO", ...}' --labels a b
+    python -m depthai_ros_bridge.ros.nn_cli deploy rgb net.onnx --config @nn_config.json --upload
+    python -m depthai_ros_bridge.ros.nn_cli remove rgb
+    python -m depthai_ros_bridge.ros.nn_cli status
 """
 from __future__ import annotations
 
 import argparse
+import array
+import hashlib
 import sys
+import time
 from pathlib import Path
 
 import rclpy
 from rcl_interfaces.srv import GetParameters, SetParametersAtomically
 from rclpy.parameter import Parameter, parameter_value_to_python
+from std_msgs.msg import MultiArrayDimension, UInt8MultiArray
 from std_srvs.srv import Trigger
 
 from ..core.spec import CAMERA_STREAMS
@@ -33,13 +37,29 @@ def _call(node, srv_type, name: str, request):
     return future.result()
 
 
-def deploy_request(model: str, config: str, labels: list[str], resize_mode: str, upload: bool):
-    params = []
-    if upload:
-        params.append(Parameter("model_data", Parameter.Type.BYTE_ARRAY,
-                                [bytes([b]) for b in Path(model).read_bytes()]))
-    else:
-        params.append(Parameter("model", value=str(Path(model).resolve())))
+def upload(node, base: str, path: str):
+    """Publish the file on the node's upload topic; (its `sha256:<hex>` name, the publisher to keep
+    until the deploy is answered: a reliable sample is resent only while its writer exists)."""
+    from .uploads import QOS
+
+    data = array.array("B", Path(path).read_bytes())
+    digest = f"sha256:{hashlib.sha256(data).hexdigest()}"
+    pub = node.create_publisher(UInt8MultiArray, f"{base}/nn/upload", QOS)
+    deadline = time.monotonic() + 10.0
+    while pub.get_subscription_count() == 0:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"nobody subscribes to {base}/nn/upload: is the node running?")
+        rclpy.spin_once(node, timeout_sec=0.1)
+    msg = UInt8MultiArray()
+    msg.layout.dim = [MultiArrayDimension(label=digest, size=len(data), stride=len(data))]
+    msg.data = data
+    pub.publish(msg)
+    return digest, pub
+
+
+def deploy_request(model: str, config: str, labels: list[str], resize_mode: str):
+    """`model`: a path on this machine (sent resolved), or `sha256:<hex>` of an upload."""
+    params = [Parameter("model", value=model if model.startswith("sha256:") else str(Path(model).resolve()))]
     if config:
         params.append(Parameter("nn_config", value=Path(config[1:]).read_text() if config.startswith("@") else config))
     if labels:
@@ -70,8 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         base = args.node.rstrip("/")
         if args.command == "deploy":
+            model, keep = upload(node, base, args.model) if args.upload else (args.model, None)
             result = _call(node, SetParametersAtomically, f"{base}/{args.stream}/nn/deploy",
-                           deploy_request(args.model, args.config, args.labels, args.resize_mode, args.upload)).result
+                           deploy_request(model, args.config, args.labels, args.resize_mode)).result
+            del keep
             print(("deployed: " if result.successful else "deploy failed: ") + result.reason)
             return 0 if result.successful else 1
         if args.command == "remove":

@@ -18,6 +18,7 @@ from std_srvs.srv import Trigger
 
 from ..core.spec import CAMERA_STREAMS
 from ..nn.deployment import DeployError
+from .uploads import DIGEST, UploadReceiver
 
 # Field -> the one parameter type it may have.
 REQUEST_TYPES = {"model": ParameterType.PARAMETER_STRING, "model_data": ParameterType.PARAMETER_BYTE_ARRAY,
@@ -30,6 +31,7 @@ _TYPE_NAMES = {ParameterType.PARAMETER_STRING: "string", ParameterType.PARAMETER
 MAX_INLINE_MODEL_BYTES = 4 * 1024 * 1024
 MAX_STRING_BYTES = 64 * 1024
 MAX_REPLY_CHARS = 1000
+UPLOAD_WAIT_S = 30.0
 
 
 def request_values(parameters) -> dict:
@@ -71,6 +73,7 @@ class NNServices:
     def __init__(self, node):
         self._node = node
         self._services = []
+        self.uploads = UploadReceiver(node, MutuallyExclusiveCallbackGroup())
         for stream in CAMERA_STREAMS:
             group = MutuallyExclusiveCallbackGroup()
             self._services += [
@@ -82,6 +85,9 @@ class NNServices:
     def _on_deploy(self, stream: str, request, response):
         try:
             values = request_values(request.parameters)
+            upload = DIGEST.match(values.get("model", ""))
+            if upload is not None:      # uploaded on ~/nn/upload: deploy the stored file
+                values["model"] = str(self.uploads.wait(upload.group(1), UPLOAD_WAIT_S))
             deployment = self._node.configured_nn(stream).deploy(values, self._node.store_upload)
             response.result = SetParametersResult(
                 successful=True, reason=short(f"{deployment.config.type} network {deployment.source} running on "

@@ -48,6 +48,8 @@ class CameraNode(LifecycleNode):
         self._state_lock = threading.Lock()    # outputs/device as the NN services see them
         self.frame_errors = 0                  # frame sets whose publishing raised
         self.add_on_set_parameters_callback(self._on_set_parameters)
+        # Until configure reads nn.*: uploads arriving before it are kept under the defaults.
+        self.model_store = ModelStore.default()
         guard_parameter_services(self)
         self._nn_services = NNServices(self)
         self.supervisor = Supervisor(self)

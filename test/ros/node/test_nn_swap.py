@@ -110,3 +110,17 @@ def test_label_info_is_stamped_by_the_node_clock(ros):
         assert stamp_of(msg) == (0, 0) and [c.class_name for c in msg.class_map] == ["crate", "ball", "barrel", "cone"]
     finally:
         h.close()
+
+
+def test_cli_upload_sends_the_bytes_on_the_upload_topic_and_deploys_them(active):
+    import os
+    import subprocess
+    import sys
+    h = active
+    cmd = [sys.executable, "-m", "depthai_ros_bridge.ros.nn_cli", "--node", f"/{h.name}",
+           "deploy", "left", str(SSD_ARCHIVE), "--upload"]
+    out = subprocess.run(cmd, env=dict(os.environ), capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and "deployed" in out.stdout, out.stdout + out.stderr
+    shown = h.node.get_parameter("left.nn.model").value
+    assert "/.cache/depthai_ros_bridge/models/" in shown and open(shown, "rb").read() == SSD_ARCHIVE.read_bytes()
+    h.subscribe("left/nn/detections", Detection2DArray).wait()
