@@ -27,6 +27,7 @@ setup(
         "console_scripts": [
             "camera_node = depthai_ros_bridge.ros.main:main",
             "oak_nn = depthai_ros_bridge.ros.nn_cli:main",
+            "oak_dry_run = depthai_ros_bridge.dry_run:main",
         ],
     },
 )

@@ -22,13 +22,13 @@ from pathlib import Path
 import depthai as dai
 
 from ...core.spec import PipelineSpec
-from ...nn.deployment import DeployError, Deployment, build_deployment
+from ...nn.deployment import DeployError, Deployment
 from ..base import DeviceError, DeviceInfo, ErrorCallback, FrameCallback, FrameSet
 from .calibration import camera_models, intrinsics_mismatch, stereo_geometry
 from .discovery import find_device
 from .graph import build_pipeline
 from .grouping import FrameAssembler, pump
-from .networks import DeviceNetwork, device_network
+from .networks import DeviceNetwork, device_network, startup_networks
 from .plan import plan_pipeline
 from .sensors import ConnectedCamera, link_kind
 from .stereo import stereo_config
@@ -110,19 +110,12 @@ class OakDevice:
     def _startup_networks(self) -> dict[str, DeviceNetwork]:
         """The networks `<stream>.nn.model` names, for the first pipeline (no reboot to add them).
         One that does not build is left to the node's deploy, which reports why."""
-        networks = {}
-        for stream, s in self._spec.streams.items():
-            if s.nn is None or not s.nn.model or not s.enabled:
-                continue
-            self._workdir = self._workdir or tempfile.TemporaryDirectory(prefix="oak-nn-")
-            workdir = Path(self._workdir.name) / stream
-            workdir.mkdir(exist_ok=True)
-            try:
-                deployment = build_deployment(stream, {"model": s.nn.model, "nn_config": s.nn.config,
-                                                       "labels": list(s.nn.labels)}, workdir, s.nn.resize_mode)
-                networks[stream] = device_network(deployment, self.plan.frame_size(stream))
-            except DeployError as e:
-                log.warning(f"{stream}.nn.model is not built into the first pipeline: {e}")
+        if not any(s.nn is not None and s.nn.model and s.enabled for s in self._spec.streams.values()):
+            return {}
+        self._workdir = tempfile.TemporaryDirectory(prefix="oak-nn-")
+        networks, problems = startup_networks(self._spec, self.plan, Path(self._workdir.name))
+        for param, why in problems.items():
+            log.warning(f"{param} is not built into the first pipeline: {why}")
         return networks
 
     # -- streaming -------------------------------------------------------------------------

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import depthai as dai
 
-from ...nn.deployment import DeployError, Deployment
+from ...nn.deployment import DeployError, Deployment, build_deployment
 from ...nn.mapping import InputMapping
 from ...nn.nnconfig import NNConfig
 from ..frames import T
@@ -128,3 +129,21 @@ def network_summary(network: DeviceNetwork) -> dict:
     d, m = network.deployment, network.mapping
     return {"model": d.source, "type": d.config.type, "input": [m.nn_w, m.nn_h], "input_type": network.frame_type.name,
             "resize_mode": m.mode, "inference_threads": d.config.num_inference_threads}
+
+
+def startup_networks(spec, plan, workdir: Path) -> tuple[dict[str, DeviceNetwork], dict[str, str]]:
+    """The networks `<stream>.nn.model` names, built for the first pipeline (so configuring with
+    one boots the device once): (networks by stream, why each that failed did, by parameter)."""
+    networks, problems = {}, {}
+    for stream, s in spec.streams.items():
+        if s.nn is None or not s.nn.model or not s.enabled:
+            continue
+        where = Path(workdir) / stream
+        where.mkdir(parents=True, exist_ok=True)
+        try:
+            deployment = build_deployment(stream, {"model": s.nn.model, "nn_config": s.nn.config,
+                                                   "labels": list(s.nn.labels)}, where, s.nn.resize_mode)
+            networks[stream] = device_network(deployment, plan.frame_size(stream))
+        except DeployError as e:
+            problems[f"{stream}.nn.model"] = str(e)
+    return networks, problems
