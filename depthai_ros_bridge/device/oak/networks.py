@@ -48,7 +48,8 @@ def _bare_blob(package) -> dai.OpenVINO.Blob:
     data = package.model
     if package.name.lower().endswith(".superblob"):
         # dai.OpenVINO.Blob rejects a superblob; SuperBlob unpacks the build for a SHAVE count.
-        return dai.OpenVINO.SuperBlob(data).getBlobWithNumShaves(SUPERBLOB_SHAVES)
+        # Bytes go in as a VectorUInt8: pybind11 would take a bytes object for the path overload.
+        return dai.OpenVINO.SuperBlob(dai.VectorUInt8(data)).getBlobWithNumShaves(SUPERBLOB_SHAVES)
     return dai.OpenVINO.Blob(data)
 
 
@@ -68,7 +69,7 @@ def device_network(deployment: Deployment, frame_size: tuple[int, int]) -> Devic
             blob = _bare_blob(package)
             tensor = next(iter(blob.networkInputs.values()))
             width, height = tensor.getWidth(), tensor.getHeight()
-        except (RuntimeError, StopIteration) as e:
+        except (RuntimeError, ValueError, StopIteration) as e:
             raise DeployError(f"{package.name!r} is not a usable {kind}: {e}") from None
         planar = tensor.order not in (dai.TensorInfo.StorageOrder.NHWC, dai.TensorInfo.StorageOrder.HWC)
         frame_type = T.BGR888p if planar else T.BGR888i
