@@ -2,8 +2,9 @@
 
 SIGINT and SIGTERM are ours, not rclpy's: rclpy's handler shuts the context down at once,
 after which the node can no longer make its shutdown transition and the device (on a real
-OAK, the USB link) is never closed. Ours stop the spin loop; the node then goes through
-shutdown (device closed, threads joined) before rclpy is shut down.
+OAK, the USB link) is never closed. Ours stop the spin loop; a transition under way
+(configure opening the device) is let finish, then the node goes through shutdown (device
+closed, threads joined) before rclpy is shut down.
 """
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ import os
 import signal
 import sys
 import threading
+import time
+from pathlib import Path
 
 import rclpy
 from rclpy.executors import MultiThreadedExecutor
+from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
 from .dds import use_large_frames_profile
-from .node import CameraNode
 
 USAGE = """usage: python -m depthai_ros_bridge [--ros-args --params-file FILE] [-p name:=value ...]
        (or: ros2 run depthai_ros_bridge camera_node --ros-args ...)
@@ -27,6 +30,11 @@ oak_d.yaml, oak_1.yaml ... Start it configured and active with `-p autostart:=tr
 with `ros2 lifecycle set /oak configure` and `ros2 lifecycle set /oak activate`.
 Every parameter, topic and service: README.md, or `ros2 param describe /oak <name>`.
 """
+PRIMARY_STATES = ("unconfigured", "inactive", "active", "finalized")
+# A configure under way at SIGINT is let finish, so that shutdown then closes what it opened: a
+# device left open (a real OAK: its USB link) is "device busy" at the next start. Bounded, so a
+# configure that hangs cannot keep the process alive.
+TRANSITION_GRACE_S = 30.0
 
 
 def _wants_help(argv: list[str]) -> bool:
@@ -34,27 +42,72 @@ def _wants_help(argv: list[str]) -> bool:
     return any(a in ("-h", "--help") for a in own)
 
 
+def _missing_params_file(argv: list[str]) -> str | None:
+    """The first `--params-file` that cannot be read: rcl would fail with a C-level trace instead."""
+    for flag, value in zip(argv, argv[1:]):
+        if flag == "--params-file" and not os.access(value, os.R_OK):
+            return value
+    return None
+
+
+def _device_type(argv_node_name: str = "oak") -> str:
+    """`device.type` as the parameter overrides give it (params files with rcl's own matching of
+    `/**` and node names, remaps, -p), read before the node (and depthai) is imported."""
+    probe = Node(argv_node_name, allow_undeclared_parameters=True,
+                 automatically_declare_parameters_from_overrides=True)
+    try:
+        value = probe.get_parameter_or("device.type", None).value
+        return value if isinstance(value, str) else ""
+    finally:
+        probe.destroy_node()
+
+
+def _quiet_depthai_for_sim() -> None:
+    """depthai warns at import that USB is unavailable in a container: noise with the simulator,
+    which opens no USB device. Errors still print; a DEPTHAI_LEVEL of the user's own wins."""
+    os.environ.setdefault("DEPTHAI_LEVEL", "error")
+
+
+def _wait_for_transition(node, executor, deadline: float) -> None:
+    """Spin until the node is in a primary state (a configure under way finishes) or the deadline."""
+    while node.lifecycle_state not in PRIMARY_STATES and time.monotonic() < deadline:
+        executor.spin_once(timeout_sec=0.05)
+
+
 def main(args: list[str] | None = None) -> int:
     argv = list(args if args is not None else sys.argv)
     if _wants_help(argv):
         print(USAGE, end="")
         return 0
+    missing = _missing_params_file(argv)
+    if missing:
+        print(f"depthai_ros_bridge: --params-file {missing}: no such readable file "
+              f"(presets: {Path(__file__).resolve().parents[2] / 'config'})", file=sys.stderr)
+        return 2
     own_profile = use_large_frames_profile()
-    rclpy.init(args=argv, signal_handler_options=SignalHandlerOptions.NO)
+    try:
+        rclpy.init(args=argv, signal_handler_options=SignalHandlerOptions.NO)
+    except Exception as e:  # noqa: BLE001 - rclpy raises RCLError for unparsable arguments / params files
+        print(f"depthai_ros_bridge: invalid arguments: {str(e).splitlines()[0]}", file=sys.stderr)
+        return 2
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     node = executor = None
     try:
+        if _device_type() == "sim":
+            _quiet_depthai_for_sim()
+        from .node import CameraNode     # imports depthai: after its log level is chosen
         node = CameraNode()
         if own_profile:
             node.get_logger().info(f"Fast DDS profile {os.environ['FASTDDS_DEFAULT_PROFILES_FILE']} (shared "
                                    "memory sized for camera frames); set FASTDDS_DEFAULT_PROFILES_FILE to use your own")
-        executor = MultiThreadedExecutor()
+        executor = MultiThreadedExecutor(num_threads=6)   # lifecycle + parameters, 1 per stream's NN services
         executor.add_node(node)
         if node.get_parameter("autostart").value:
             node.autostart()
         while not stop.is_set() and rclpy.ok():
             executor.spin_once(timeout_sec=0.1)
+        _wait_for_transition(node, executor, time.monotonic() + TRANSITION_GRACE_S)
     finally:
         if node is not None:
             node.finish()           # device closed, threads joined, before the context goes
