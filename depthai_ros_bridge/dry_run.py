@@ -15,7 +15,9 @@ CAMERAS.json: the list `Device.getConnectedCameraFeatures()` reports (see README
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -24,7 +26,6 @@ import yaml
 
 from .core.camera_info import static_transforms, stream_camera_info
 from .core.spec import CAMERA_STREAMS, ConfigError, PipelineSpec, parse_spec
-from .device.base import DeviceError
 
 MAX_FILE_BYTES = 4 * 1024 * 1024     # an EEPROM JSON is ~20 kB; a params file a few kB
 MAX_CAMERAS = 16
@@ -124,6 +125,7 @@ def topics(spec: PipelineSpec, cameras: dict, baseline_m: float | None) -> dict:
 def dry_run(values: dict, calibration_path: str, cameras_path: str, link: str | None = None,
             node_name: str = "oak") -> dict:
     """What the node would build and publish; DryRunError with the configure error it would give."""
+    from .device.base import DeviceError
     from .device.oak.calibration import camera_models, stereo_geometry
     from .device.oak.graph import Graph, build_pipeline
     from .device.oak.networks import startup_networks
@@ -163,6 +165,25 @@ def dry_run(values: dict, calibration_path: str, cameras_path: str, link: str | 
     }
 
 
+@contextlib.contextmanager
+def _json_stdout():
+    """A stream for the JSON only: depthai's C++ logger writes its warnings (e.g. "USB protocol
+    not available") to file descriptor 1, so while the dry run works fd 1 goes to stderr and
+    the JSON to a copy of the real stdout. A replaced sys.stdout (a test's capture) is used as is."""
+    if sys.stdout is not sys.__stdout__:
+        yield sys.stdout
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        with os.fdopen(os.dup(saved), "w") as out:
+            yield out
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="oak_dry_run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--params-file", help="ROS 2 parameters YAML, as given to the node")
@@ -174,14 +195,15 @@ def main(argv: list[str] | None = None) -> int:
                                                       "IP, usb2 with device.usb2_mode, else usb3)")
     parser.add_argument("--node-name", default="oak", help="the node's name (parameter sections, tf_prefix)")
     args = parser.parse_args(argv)
-    try:
-        values = load_parameters(args.params_file, args.overrides, args.node_name)
-        result = dry_run(values, args.calibration, args.cameras, args.link, args.node_name)
-    except DryRunError as e:
-        print(str(e), file=sys.stderr)
-        return 2
-    json.dump(result, sys.stdout, indent=2)
-    print()
+    with _json_stdout() as out:
+        try:
+            values = load_parameters(args.params_file, args.overrides, args.node_name)
+            result = dry_run(values, args.calibration, args.cameras, args.link, args.node_name)
+        except DryRunError as e:
+            print(str(e), file=sys.stderr)
+            return 2
+        json.dump(result, out, indent=2)
+        out.write("\n")
     return 0
 
 
