@@ -69,12 +69,12 @@ def _kind_by_name(name: str) -> str | None:
     return MODEL_SUFFIXES.get(Path(lower).suffix)
 
 
-def identify(name: str, head: bytes) -> str:
-    """'archive' | 'onnx' | 'blob', checking the file name against the first bytes (`head`, >= 512
-    bytes unless the file is shorter)."""
+def identify(name: str, head: bytes, filename: str | None = None) -> str:
+    """'archive' | 'onnx' | 'blob', checking the file name (`filename`, default `name`, which
+    errors show) against the first bytes (`head`, >= 512 bytes unless the file is shorter)."""
     if not head:
         raise ModelError(f"model {shown(name)} is empty")
-    by_name = _kind_by_name(name)
+    by_name = _kind_by_name(filename or name)
     if by_name is None:
         raise ModelError(f"model {shown(name)}: unsupported file type; use .onnx, .blob, .superblob or an NN "
                          f"archive ({', '.join(ARCHIVE_SUFFIXES)})")
@@ -287,11 +287,12 @@ def load_package(store: ModelStore, path: str | Path, workdir: Path, name: str |
         head = f.read(512) or b""
         while len(head) < 512 and (more := f.read(512 - len(head))):
             head += more
-        kind = identify(name, head)
+        kind = identify(name, head, Path(path).name)
         f.rewind()
         if kind != "archive":
             data = f.read_all()
-            return ModelPackage(kind, Path(name).name, data, None, None)
+            return ModelPackage(kind, Path(path).name if name == "model_data" else Path(name).name, data,
+                                None, None)
         config_bytes, config, model_file, model = inspect_archive(f, name, store.limits, f.deadline)
     fmt = MODEL_SUFFIXES.get(Path(model_file).suffix.lower())
     if fmt is None:
