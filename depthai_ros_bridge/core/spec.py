@@ -39,6 +39,7 @@ class Param:
     runtime: bool = False          # applies live; otherwise read-only while configured
     min: float | None = None
     max: float | None = None
+    min_exclusive: bool = False    # the value must be above `min`, not equal to it (a rate of 0 Hz)
 
 
 def _stream_params(stream: str, resolution: str | None, resolutions: dict | None) -> dict[str, Param]:
@@ -52,7 +53,7 @@ def _stream_params(stream: str, resolution: str | None, resolutions: dict | None
     if resolution is not None:
         p.update(_nn_params(stream))
         p[f"{stream}.resolution"] = Param(resolution, "Sensor output resolution.", tuple(resolutions))
-        p[f"{stream}.fps"] = Param(30.0, "Sensor frame rate (Hz).", min=0.0)
+        p[f"{stream}.fps"] = Param(30.0, "Sensor frame rate (Hz).", min=0.0, min_exclusive=True)
         p[f"{stream}.frame_id"] = Param(
             "", "Optical frame id of the images; empty = <tf_prefix>_<stream>_camera_optical_frame.")
     return p
@@ -85,7 +86,8 @@ PARAMETERS: dict[str, Param] = {
                          DEVICE_TYPES),
     "device.id": Param("", "OAK to open: MXID/serial or IP address; empty = first found."),
     "device.usb2_mode": Param(False, "Force USB2 link speed (longer cables)."),
-    "tf_prefix": Param("", "Prefix of TF frame names; empty = the node's name."),
+    "tf_prefix": Param("", "Prefix of TF frame names and /diagnostics entries; empty = the node's namespace "
+                               "and name ('/cam1/oak' -> cam1_oak)."),
     "base_frame": Param("", "Parent frame of the camera frames; empty = <tf_prefix>_base_frame."),
     **_stream_params("rgb", "1080p", RGB_RESOLUTIONS),
     **_stream_params("left", "400p", MONO_RESOLUTIONS),
@@ -285,6 +287,8 @@ def check_value(name: str, value: Any) -> str | None:
         return f"must be a finite number, got {value}"
     if rule.choices and value not in rule.choices:
         return f"{value!r} is not one of {', '.join(rule.choices)}"
+    if rule.min is not None and rule.min_exclusive and value <= rule.min:
+        return f"must be > {rule.min}, got {value}"
     if rule.min is not None and value < rule.min:
         return f"{value} is below the minimum {rule.min}"
     if rule.max is not None and value > rule.max:

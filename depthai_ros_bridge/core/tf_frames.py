@@ -10,3 +10,11 @@ def rig_to_body(position_rig) -> tuple[float, float, float]:
     """A position in the rig optical frame (x right, y down, z fwd) in REP-103 axes (x fwd, y left, z up)."""
     x, y, z = position_rig
     return (z, -x, -y)
+
+
+def default_tf_prefix(fully_qualified_name: str) -> str:
+    """The node's namespace and name as one frame-name prefix: '/cam1/oak' -> 'cam1_oak', '/oak' -> 'oak'.
+
+    Two cameras in different namespaces then publish different TF frames and diagnostics by default.
+    """
+    return "_".join(part for part in fully_qualified_name.split("/") if part)

@@ -11,6 +11,7 @@ from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackRet
 from rclpy.parameter import Parameter
 
 from ..core.package_paths import resolve_package_path
+from ..core.tf_frames import default_tf_prefix
 from ..core.spec import PARAMETERS, ConfigError, PipelineSpec, check_value, parse_spec
 from ..device import Device, DeviceError, open_device
 from ..nn.deployment import DeployError
@@ -19,7 +20,7 @@ from .diagnostics import diagnostics_msg
 from .nn_services import NNServices
 from .nn_stream import NNStream
 from .outputs import Outputs
-from .params import LIVE_HANDLERS, REBUILD_NOTE, current_values, declare_all
+from .params import LIVE_HANDLERS, REBUILD_NOTE, current_values, declare_all, typed, unknown_override_warnings
 from .request_guard import guard_parameter_services
 from .supervisor import Supervisor
 
@@ -31,6 +32,8 @@ class CameraNode(LifecycleNode):
     def __init__(self, node_name: str = "oak", **kwargs):
         super().__init__(node_name, **kwargs)
         declare_all(self)
+        for warning in unknown_override_warnings(self):   # ignored, so configure still works
+            self.get_logger().warning(warning)
         self.spec: PipelineSpec | None = None
         self.device: Device | None = None
         self.outputs: Outputs | None = None
@@ -53,6 +56,19 @@ class CameraNode(LifecycleNode):
         guard_parameter_services(self)
         self._nn_services = NNServices(self)
         self.supervisor = Supervisor(self)
+
+    @property
+    def default_tf_prefix(self) -> str:
+        """`tf_prefix` when the parameter is empty: namespace + name ('/cam1/oak' -> 'cam1_oak')."""
+        return default_tf_prefix(self.get_fully_qualified_name())
+
+    @property
+    def frame_prefix(self) -> str:
+        """The TF prefix in use (or that configure will use): it also keys this node's /diagnostics."""
+        if self.spec is not None:
+            return self.spec.tf_prefix
+        value = self.get_parameter("tf_prefix").value
+        return value if isinstance(value, str) and value else self.default_tf_prefix
 
     @property
     def is_active(self) -> bool:
@@ -83,7 +99,7 @@ class CameraNode(LifecycleNode):
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         self.last_error = ""
         try:
-            spec = parse_spec(current_values(self), self.get_name())
+            spec = parse_spec(current_values(self), self.default_tf_prefix)
         except ConfigError as e:
             return self._fail(f"configure failed: invalid parameters: {e}")
         try:
@@ -241,7 +257,7 @@ class CameraNode(LifecycleNode):
         try:
             self.set_parameters([Parameter(f"{stream}.nn.model", value=model),
                                  Parameter(f"{stream}.nn.config", value=config),
-                                 Parameter(f"{stream}.nn.labels", value=list(labels)),
+                                 typed(f"{stream}.nn.labels", list(labels)),
                                  Parameter(f"{stream}.nn.resize_mode", value=resize_mode)])
         finally:
             self._own_update.active = False
@@ -270,7 +286,7 @@ class CameraNode(LifecycleNode):
 
     # -- diagnostics -----------------------------------------------------------------------
     def _publish_diagnostics(self) -> None:
-        msg = diagnostics_msg(self.get_name(), self._state_label, self.spec, self.device, self.outputs,
+        msg = diagnostics_msg(self.frame_prefix, self._state_label, self.spec, self.device, self.outputs,
                               self._failure or self.last_error, time.monotonic(), self.supervisor)
         msg.header.stamp = self.get_clock().now().to_msg()
         self._diagnostics.publish(msg)

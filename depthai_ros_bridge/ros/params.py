@@ -1,11 +1,13 @@
 """Declaring the spec's parameters on a node, and reading them back."""
 from __future__ import annotations
 
+import difflib
 from dataclasses import replace
 from typing import Any, Callable
 
 from rcl_interfaces.msg import ParameterDescriptor, ParameterType
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 
 from ..core.spec import CAMERA_STREAMS, PARAMETERS, STREAMS, Param
 
@@ -20,7 +22,7 @@ def descriptor(name: str, rule: Param) -> ParameterDescriptor:
     if rule.choices:
         constraints.append("One of: " + ", ".join(rule.choices) + ".")
     if rule.min is not None or rule.max is not None:
-        constraints.append(f"Range: [{rule.min if rule.min is not None else '-inf'}, "
+        constraints.append(f"Range: {'(' if rule.min_exclusive else '['}{rule.min if rule.min is not None else '-inf'}, "
                            f"{rule.max if rule.max is not None else 'inf'}].")
     # Dynamic typing: a wrong type must reach our validation, which names the parameter and
     # fails configure, instead of rclpy raising while the node is being constructed.
@@ -28,9 +30,20 @@ def descriptor(name: str, rule: Param) -> ParameterDescriptor:
                                additional_constraints=" ".join(constraints), dynamic_typing=True)
 
 
+def typed(name: str, value: Any) -> Parameter:
+    """A Parameter of the type the spec declares: rclpy infers an empty list as a byte array
+    (all() of nothing is true), so `ros2 param get` would show `<name>.nn.labels` as type 5."""
+    if isinstance(PARAMETERS[name].default, list) and isinstance(value, (list, tuple)) \
+            and all(isinstance(v, str) for v in value):
+        return Parameter(name, Parameter.Type.STRING_ARRAY, list(value))
+    return Parameter(name, value=value)
+
+
 def declare_all(node: Node) -> None:
     for name, rule in PARAMETERS.items():
-        node.declare_parameter(name, rule.default, descriptor(name, rule))
+        declared = node.declare_parameter(name, rule.default, descriptor(name, rule))
+        if isinstance(rule.default, list) and declared.type_ == Parameter.Type.BYTE_ARRAY and not declared.value:
+            node.set_parameters([typed(name, [])])     # before the node's own set-callbacks exist
 
 
 def unknown_overrides(node: Node) -> list[str]:
@@ -43,10 +56,23 @@ def unknown_overrides(node: Node) -> list[str]:
             if name not in PARAMETERS and name != "use_sim_time"]
 
 
+def unknown_override_warnings(node: Node) -> list[str]:
+    """One line per unknown name: what it is, the closest real name, and what to do. Unknown names
+    are ignored (warned at start-up): refusing them at configure would leave a node that can never
+    be configured, since an override cannot be removed at run time."""
+    where = node.get_fully_qualified_name()
+    lines = []
+    for name in unknown_overrides(node):
+        close = difflib.get_close_matches(name, PARAMETERS, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        lines.append(f"{name}: unknown parameter, ignored{hint}; fix or remove it in the params file / -p "
+                     f"arguments and restart; names and their docs: ros2 param list {where}")
+    return lines
+
+
 def current_values(node: Node) -> dict[str, Any]:
-    values = {name: node.get_parameter(name).value for name in PARAMETERS}
-    values.update({name: None for name in unknown_overrides(node)})
-    return values
+    """Every declared parameter's value; unknown overrides are not among them (see above)."""
+    return {name: node.get_parameter(name).value for name in PARAMETERS}
 
 
 def _set_spatial(outputs, stream: str, key: str, value) -> None:

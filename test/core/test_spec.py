@@ -28,7 +28,7 @@ def test_integer_is_accepted_for_a_float_parameter():
     ({"rgb.resolution": "9k"}, "rgb.resolution", "not one of 720p, 1080p, 4k"),
     ({"left.resolution": "1080p"}, "left.resolution", "not one of 400p, 720p, 800p"),
     ({"rgb.fps": 0.0}, "rgb.fps", "must be > 0"),
-    ({"rgb.fps": -5.0}, "rgb.fps", "below the minimum"),
+    ({"rgb.fps": -5.0}, "rgb.fps", "must be > 0"),
     ({"left.enabled": False}, "stereo.enabled", "depth needs both mono streams"),
     ({"rgb.fps": "fast"}, "rgb.fps", "must be a number, got a string"),
     ({"stereo.lr_check": 1}, "stereo.lr_check", "must be a boolean"),
@@ -50,9 +50,12 @@ def test_all_problems_are_reported_together():
     assert set(err.value.problems) == {"rgb.fps", "left.resolution"}
 
 
-def test_disabled_stream_fps_is_not_checked():
-    spec = parse_spec({"rgb.enabled": False, "rgb.fps": 0.0})
-    assert not spec.enabled("rgb")
+def test_fps_zero_is_refused_whether_or_not_the_stream_is_enabled():
+    # A rate of 0 Hz is never meaningful: refused when set, before anyone knows what configure will see.
+    assert check_value("rgb.fps", 0.0) == "must be > 0.0, got 0.0"
+    with pytest.raises(ConfigError, match="rgb.fps"):
+        parse_spec({"rgb.enabled": False, "rgb.fps": 0.0})
+    assert not parse_spec({"rgb.enabled": False}).enabled("rgb")
 
 
 def test_every_parameter_default_is_valid():
