@@ -55,3 +55,9 @@ colcon-check: venv
 
 clean-venv:
 	rm -rf $(VENV_ABS)
+
+.PHONY: hardware-check
+# Tests against an attached OAK (skipped without one) and a report to paste into an issue.
+# Optional: DRB_TEST_PARAMS, DRB_TEST_FLAT_TARGET_M, DRB_TEST_OAK_BLOB_ARCHIVE, DRB_TEST_REPLUG=1 (README, "Real OAK").
+hardware-check: venv
+	$(IN_VENV) DEPTHAI_TELEMETRY=0 python -m pytest -q -rs -s test/hardware $(PYTEST_ARGS) || [ $$? -eq 5 ]   # 5: no device, every module skipped

@@ -45,12 +45,12 @@ def _read(path: str, what: str) -> str:
     return p.read_text(encoding="utf-8")
 
 
-def _flatten(tree: dict, prefix: str = "") -> dict:
+def flatten(tree: dict, prefix: str = "") -> dict:
     out = {}
     for key, value in tree.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
-            out.update(_flatten(value, name + "."))
+            out.update(flatten(value, name + "."))
         else:
             out[name] = value
     return out
@@ -70,7 +70,7 @@ def load_parameters(params_file: str | None, overrides: list[str], node_name: st
         for section in ("/**", node_name, f"/{node_name}"):
             params = (doc.get(section) or {}).get("ros__parameters") if isinstance(doc.get(section), dict) else None
             if isinstance(params, dict):
-                values.update(_flatten(params))
+                values.update(flatten(params))
     for item in overrides:
         name, sep, text = item.partition(":=")
         if not sep or not name:

@@ -73,7 +73,8 @@ def test_oak_d_lite_refuses_800p_naming_the_sensor(capsys, tmp_path):
 def test_an_invalid_parameter_is_the_nodes_message(capsys, tmp_path):
     status, _, err = run(capsys, "oak_d", "oak_d", tmp_path, "-p", "stereo.median_filter:=9x9")
     assert status == 2
-    assert err.strip() == "configure failed: invalid parameters: stereo.median_filter: '9x9' is not one of off, 3x3, 5x5, 7x7"
+    assert err.strip() == ("configure failed: invalid parameters: "
+                           "stereo.median_filter: '9x9' is not one of off, 3x3, 5x5, 7x7")
 
 
 def test_raw_colour_carries_the_calibrations_distortion_and_tf_its_rotation(capsys, tmp_path):
@@ -93,7 +94,8 @@ def test_raw_colour_carries_the_calibrations_distortion_and_tf_its_rotation(caps
 
 def test_bad_inputs_exit_2_with_a_reason(capsys, tmp_path):
     calib, cameras = write(MODELS["oak_d"], tmp_path)
-    (tmp_path / "bad.json").write_text('[{"socket": "CAM_Z", "sensor": "X", "width": 1, "height": 1, "types": ["COLOR"]}]')
+    bad = [{"socket": "CAM_Z", "sensor": "X", "width": 1, "height": 1, "types": ["COLOR"]}]
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
     assert main(["--calibration", str(calib), "--cameras", str(tmp_path / "bad.json")]) == 2
     assert "socket 'CAM_Z' is not a camera socket" in capsys.readouterr().err
     assert main(["--calibration", str(tmp_path / "missing.json"), "--cameras", str(cameras)]) == 2

@@ -58,21 +58,34 @@ ErrorCallback = Callable[[Exception], None]
 
 class Device(Protocol):
     info: DeviceInfo
-    cameras: dict[str, CameraModel]       # "rgb", "left", "right" at their resolutions; "stereo" = depth's camera
+    cameras: dict[str, CameraModel]       # the cameras the pipeline runs ("rgb", "left", "right") at their
+    #                                       resolutions, "stereo" = depth's camera; an OAK-1 has "rgb" only
     stereo: StereoGeometry | None
 
     def start(self, on_frames: FrameCallback, on_error: ErrorCallback) -> None:
-        """Start streaming; callbacks run on the device's own thread."""
+        """Start streaming; callbacks run on the device's own threads. A device that is lost
+        while streaming (disconnected, reconnect failed, pipeline stopped) is reported once to
+        on_error as a DeviceError."""
 
     def set_confidence_threshold(self, value: int) -> None:
         """Apply the disparity confidence threshold live."""
 
     def deploy(self, stream: str, deployment: Deployment, workdir: Path) -> None:
-        """Run a network on a stream, replacing any there. Atomic: on failure (DeployError)
-        the previous network keeps running and every stream keeps flowing."""
+        """Run a network on a stream, replacing any there. On failure (DeployError) the previous
+        network runs again.
+
+        Simulator: the new network is built beside the running one and swapped between frames;
+        the streams never pause. Real OAK (RVC2, DepthAI v3): a running pipeline cannot change
+        (DeviceBase::startPipeline refuses a second; Pipeline.stop() closes the device), and no v3
+        path swaps a network in place, so a deploy stops the pipeline, the device reboots, is
+        found again and starts a pipeline with the new networks: every stream pauses (seconds;
+        /diagnostics reports how long). If neither the new nor the previous pipeline starts,
+        on_error gets a DeviceError (the device is lost) and the DeployError says so. A network
+        already built into the running pipeline (one named at configure) is not deployed again."""
 
     def remove(self, stream: str) -> None:
-        """Stop the stream's network (DeployError if there is none)."""
+        """Stop the stream's network (DeployError if there is none); on a real OAK this reboots
+        the device as deploy does."""
 
     def status(self) -> dict[str, str]:
         """Health values for /diagnostics (temperatures, loads); labelled if simulated."""

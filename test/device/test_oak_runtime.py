@@ -13,8 +13,16 @@ import pytest
 from depthai_ros_bridge.core.spec import ConfigError, parse_spec
 from depthai_ros_bridge.device.base import DeviceError
 from depthai_ros_bridge.device.frames import T, make_frame
-from depthai_ros_bridge.device.oak import (FrameAssembler, add_preprocessing, device_network, find_device,
-                                           plan_pipeline, pump, same_network, stereo_config)
+from depthai_ros_bridge.device.oak import (
+    FrameAssembler,
+    add_preprocessing,
+    device_network,
+    find_device,
+    plan_pipeline,
+    pump,
+    same_network,
+    stereo_config,
+)
 from depthai_ros_bridge.device.oak.networks import archive_input_type
 from depthai_ros_bridge.device.oak.sensors import bandwidth_check, link_kind
 from depthai_ros_bridge.nn.deployment import DeployError
@@ -207,3 +215,18 @@ def test_pump_never_waits_on_a_closed_queue(monkeypatch):
     stop.clear()
     with pytest.raises(DeviceError, match=r"stopped sending frames .*closed queues: left, rgb"):
         pump(queues, FrameAssembler(["rgb"], {}), on_frames, stop, lambda: True)
+
+
+# -- defect 8: a lost device reaches the node's recovery once -----------------------------------------
+def test_a_failed_reconnect_is_reported_at_once_and_only_once():
+    from depthai_ros_bridge.device.oak.device import OakDevice
+    device = OakDevice.__new__(OakDevice)          # no OAK: only the reporting state is needed
+    errors = []
+    device._id, device._callbacks = "1844301011B546F500", (lambda frames: None, errors.append)
+    device._stop, device._lost_lock, device._lost_reported = threading.Event(), threading.Lock(), False
+    device._reconnection(dai.Device.ReconnectionStatus.RECONNECTING)
+    assert errors == []
+    device._reconnection(dai.Device.ReconnectionStatus.RECONNECT_FAILED)
+    device._report_lost(DeviceError("the OAK stopped sending frames"))      # the reading loop, a moment later
+    assert len(errors) == 1 and isinstance(errors[0], DeviceError)
+    assert str(errors[0]) == "OAK 1844301011B546F500 was lost: depthai's reconnect failed"

@@ -105,7 +105,7 @@ def test_camera_models_match_the_frames_own_intrinsics(oak):
     frames = {k: f for s in sets for k, f in s.frames.items()}
     for key, camera in (("rgb", "rgb"), ("left", "left"), ("right", "right"), ("depth", "stereo")):
         k = np.array(frames[key].getTransformation().getIntrinsicMatrix())
-        np.testing.assert_allclose(device.cameras[camera].K, k, atol=2.0, err_msg=f"{key} vs cameras[{camera}]")
+        np.testing.assert_allclose(device.cameras[camera].K, k, atol=1.0, err_msg=f"{key} vs cameras[{camera}]")
 
 
 def test_depth_is_plausible_and_agrees_with_disparity(oak):

@@ -23,6 +23,7 @@ import depthai as dai
 
 from ...core.spec import PipelineSpec
 from ...nn.deployment import DeployError, Deployment
+from .. import base
 from ..base import DeviceError, DeviceInfo, ErrorCallback, FrameCallback, FrameSet
 from .calibration import camera_models, intrinsics_mismatch, stereo_geometry
 from .discovery import find_device
@@ -34,6 +35,9 @@ from .sensors import ConnectedCamera, link_kind
 from .stereo import stereo_config
 
 log = logging.getLogger(__name__)
+# A device that vanished while running: the node's recovery retries opening it (base.DeviceLost
+# where the recovery work defines it; a plain DeviceError before).
+DeviceLost = getattr(base, "DeviceLost", DeviceError)
 RECONNECT_ATTEMPTS = 1            # depthai's default; after that the node's recovery takes over
 FIRST_FRAMES_TIMEOUT_S = 15.0     # how long a restart waits to measure the streams' pause
 INTRINSICS_TOLERANCE_PX = 1.0
@@ -62,6 +66,8 @@ class OakDevice:
         self._networks: dict[str, DeviceNetwork] = {}
         self._confidence = spec.stereo.confidence_threshold
         self._warnings: dict[str, str] = {}
+        self._lost_lock = threading.Lock()
+        self._lost_reported = False
         self._restarts: dict[str, str] = {}
         self._first_frames = threading.Event()
         self._checked: set[str] = set()
@@ -128,6 +134,8 @@ class OakDevice:
         assembler = FrameAssembler(self.plan.streams, {s: n.mapping for s, n in networks.items()}, self._restarted)
         self._stop.clear()
         self._first_frames.clear()
+        with self._lost_lock:
+            self._lost_reported = False
         self._thread = threading.Thread(target=self._read, args=(queues, assembler, pipeline), name="oak", daemon=True)
         self._thread.start()
 
@@ -142,7 +150,7 @@ class OakDevice:
             pump(queues, assembler, deliver, self._stop, pipeline.isRunning)
         except Exception as e:  # noqa: BLE001 - reported to the node, which goes to on_error
             if not self._stop.is_set():
-                on_error(e if isinstance(e, DeviceError) else DeviceError(f"OAK {self._id} failed: {e!r}"))
+                self._report_lost(e if isinstance(e, DeviceError) else DeviceLost(f"OAK {self._id} failed: {e!r}"))
 
     def _check_intrinsics(self, frames: FrameSet) -> None:
         """Each stream's first frame against its model: the Camera node picks the sensor mode, so
@@ -177,9 +185,16 @@ class OakDevice:
         """depthai's reconnection callback (monitor thread): a failed reconnect is a lost device,
         reported at once instead of after the queues time out."""
         if status == dai.Device.ReconnectionStatus.RECONNECT_FAILED and not self._stop.is_set():
-            callbacks = self._callbacks
-            if callbacks is not None:
-                callbacks[1](DeviceError(f"OAK {self._id} was lost: depthai's reconnect failed"))
+            self._report_lost(DeviceLost(f"OAK {self._id} was lost: depthai's reconnect failed"))
+
+    def _report_lost(self, error: DeviceError) -> None:
+        """The node's on_error, once per pipeline (the reconnect callback and the reading loop
+        may both see the same loss)."""
+        with self._lost_lock:
+            callbacks, reported = self._callbacks, self._lost_reported
+            self._lost_reported = True
+        if callbacks is not None and not reported:
+            callbacks[1](error)
 
     def _stop_streaming(self) -> None:
         self._stop.set()
@@ -209,7 +224,7 @@ class OakDevice:
             try:
                 self._start_streaming(self._networks)
             except Exception as again:  # noqa: BLE001
-                self._callbacks[1](DeviceError(f"OAK {self._id} did not come back after {what}: {again}"))
+                self._report_lost(DeviceLost(f"OAK {self._id} did not come back after {what}: {again}"))
                 raise DeployError(f"the OAK could not start with the network ({e}), nor restart without it "
                                   f"({again}); the device is being recovered as after a loss") from e
             raise DeployError(f"the OAK could not start the pipeline with the network: {e}; "
@@ -264,7 +279,8 @@ class OakDevice:
         if device is None or device.isClosed() or self._pipeline is None:
             return {"device": "not streaming (starting, restarting for a network, or closed)", **extra}
         try:
-            temperature, css, mss = device.getChipTemperature(), device.getLeonCssCpuUsage(), device.getLeonMssCpuUsage()
+            temperature = device.getChipTemperature()
+            css, mss = device.getLeonCssCpuUsage(), device.getLeonMssCpuUsage()
             speed = device.getUsbSpeed().name
         except Exception as e:  # noqa: BLE001 - diagnostics report it, never raise
             return {"device": f"unavailable: {e}", **extra}

@@ -22,10 +22,12 @@ import numpy as np
 
 from ...nn.mapping import InputMapping
 from ...nn.results import NNResult
+from .. import base
 from ..base import DeviceError, FrameCallback, FrameSet
 from ..frames import T, frame_array, make_frame
 from .plan import clock
 
+DeviceLost = getattr(base, "DeviceLost", DeviceError)    # see device.py
 MAX_PENDING = 8           # frame sets held waiting for a network's result before they go without it
 
 
@@ -129,7 +131,7 @@ def pump(queues: dict[str, dai.MessageQueue], assembler: FrameAssembler, on_fram
             if stop.is_set():
                 return
             closed = ", ".join(sorted(set(queues) - set(open_queues))) or "none"
-            raise DeviceError(f"the OAK stopped sending frames (disconnected, or its pipeline stopped; "
+            raise DeviceLost(f"the OAK stopped sending frames (disconnected, or its pipeline stopped; "
                               f"closed queues: {closed})")
         messages = dai.MessageQueue.getAny(open_queues, wait)
         if stop.is_set():
