@@ -20,6 +20,7 @@ from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
+from ..core.malloc import limit_arenas
 from .dds import use_large_frames_profile
 
 USAGE = """usage: python -m depthai_ros_bridge [--ros-args --params-file FILE] [-p name:=value ...]
@@ -84,6 +85,7 @@ def main(args: list[str] | None = None) -> int:
         print(f"depthai_ros_bridge: --params-file {missing}: no such readable file "
               f"(presets: {Path(__file__).resolve().parents[2] / 'config'})", file=sys.stderr)
         return 2
+    limit_arenas()              # before any thread starts: see core/malloc.py
     own_profile = use_large_frames_profile()
     try:
         rclpy.init(args=argv, signal_handler_options=SignalHandlerOptions.NO)

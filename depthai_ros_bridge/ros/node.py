@@ -10,6 +10,7 @@ from rcl_interfaces.msg import SetParametersResult
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.parameter import Parameter
 
+from ..core.malloc import trim
 from ..core.package_paths import resolve_package_path
 from ..core.tf_frames import default_tf_prefix
 from ..core.spec import PARAMETERS, ConfigError, PipelineSpec, check_value, parse_spec
@@ -187,6 +188,7 @@ class CameraNode(LifecycleNode):
             self.device = self.outputs = self.spec = None
             self._active, self._state_label = False, "unconfigured"
         self._close(device, outputs)
+        trim()                      # what the device and its networks freed goes back to the system
 
     def _close(self, device, outputs) -> None:
         if outputs is not None:      # a deploy still running sees its stream closed and undoes itself
