@@ -14,7 +14,7 @@ from . import messages as conv
 from ..core.camera_info import static_transforms, stream_camera_info
 from ..core.compression import compressed_depth, jpeg
 from ..core.encodings import encoding_of
-from ..core.depth import colorize_disparity
+from ..core.colour import colorize_scene
 from ..device.frames import frame_array
 from ..core.pointcloud import XYZ, XYZRGB, CloudProjector, depth_metres
 from ..core.rates import RateLimiter, RateMeter
@@ -44,17 +44,11 @@ class Outputs:
                 self._add(s, f"~/{s}/image_raw", Image)
                 self._add(s, f"~/{s}/image_raw/compressed", CompressedImage)
                 self._add(s, f"~/{s}/camera_info", CameraInfo)
-        self._disparity_colors: np.ndarray | None = None
         self._projector: CloudProjector | None = None
         # depth_image_proc's point_cloud_xyzrgb: colour when depth is in the colour camera's frame.
         self._coloured_cloud = spec.stereo.align == "rgb" and spec.enabled("rgb")
         self._last_rgb: np.ndarray | None = None
         if spec.enabled("stereo"):
-            # Every raw disparity's colour, made once: a lookup per frame instead of float maths per pixel.
-            geometry = device.stereo
-            raw = np.arange(65536, dtype=np.uint16)[None]
-            self._disparity_colors = colorize_disparity(raw.astype(np.float32) / geometry.units_per_px,
-                                                        geometry.max_disparity)[0]
             self._projector = CloudProjector(device.cameras["stereo"])
             self._add("stereo", "~/stereo/image_raw", Image)
             self._add("stereo", "~/stereo/image_raw/compressedDepth", CompressedImage)
@@ -156,12 +150,16 @@ class Outputs:
         want_disp, want_color = self._wanted("~/stereo/disparity"), self._wanted("~/stereo/disparity_color")
         if (want_disp or want_color) and "disparity" in frames.frames:
             raw = frame_array(frames.frames["disparity"])
+            # Disparity is never aligned: it stays in the rectified right camera's pixels (its size, its f),
+            # so it carries the right camera's frame, whose CameraInfo describes it, whatever stereo.align says.
+            hdr = conv.header(self._spec.optical_frame("right"), seconds)
             if want_disp:
                 self._send("~/stereo/disparity", conv.disparity_msg(
                     raw.astype(np.float32) / geometry.units_per_px, hdr, geometry.focal_px, geometry.baseline_m,
                     0.0, geometry.max_disparity, 1.0 / geometry.units_per_px))
             if want_color:
-                self._send_image("~/stereo/disparity_color", np.take(self._disparity_colors, raw, 0), hdr)
+                # Over this frame's own disparity range, not 0..max searched (core/colour.py says why).
+                self._send_image("~/stereo/disparity_color", colorize_scene(raw)[0], hdr)
 
     def depth_image(self, depth_mm: np.ndarray) -> np.ndarray:
         """Device depth (uint16 mm, 0 = none) in the configured encoding, with the depth limit applied."""

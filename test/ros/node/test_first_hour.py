@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
+
 import pytest
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.executors import MultiThreadedExecutor
@@ -112,3 +114,40 @@ def test_labels_are_a_string_array_and_fps_zero_is_refused_when_set(nodes):
     described = node.describe_parameter("rgb.fps").additional_constraints
     assert "Range: (0.0, inf]" in described
     assert node.set_parameters([Parameter("rgb.fps", value=12.0)])[0].successful
+
+
+def test_disparity_carries_the_right_cameras_frame_and_colours_span_the_scene(nodes):
+    """stereo.align rgb: depth is in the rgb frame, disparity stays in right-camera pixels and says so."""
+    from sensor_msgs.msg import CameraInfo
+    from stereo_msgs.msg import DisparityImage
+
+    from depthai_ros_bridge.core.colour import colorize_scene
+    from harness import image_array, stamp_of
+    ns = "/oak_disparity"
+    subs = {"disparity": nodes.subscribe(f"{ns}/stereo/disparity", DisparityImage),
+            "color": nodes.subscribe(f"{ns}/stereo/disparity_color", Image),
+            "right_info": nodes.subscribe(f"{ns}/right/camera_info", CameraInfo),
+            "stereo_info": nodes.subscribe(f"{ns}/stereo/camera_info", CameraInfo)}
+    node = nodes.camera("oak_disparity", "", **{**FAST_SIM, "stereo.align": "rgb"})
+    node.trigger_configure()
+    node.trigger_activate()
+    right, stereo = subs["right_info"].wait(), subs["stereo_info"].wait()
+    assert stereo.header.frame_id == "oak_disparity_rgb_camera_optical_frame"      # depth: aligned to rgb
+    disparity = subs["disparity"].wait()
+    assert disparity.header.frame_id == right.header.frame_id == "oak_disparity_right_camera_optical_frame"
+    assert (disparity.image.width, disparity.image.height) == (right.width, right.height) == (640, 400)
+    assert disparity.f == pytest.approx(right.p[0])
+    # The colour image of the same frame is the frame's own range through JET: near red, far blue.
+    wait_until(lambda: any(stamp_of(c) == stamp_of(d) for c in subs["color"].messages
+                           for d in subs["disparity"].messages), what="a disparity and its colour image")
+    color, disparity = next((c, d) for c in subs["color"].messages for d in subs["disparity"].messages
+                            if stamp_of(c) == stamp_of(d))
+    assert color.header.frame_id == disparity.header.frame_id
+    units = np.rint(image_array(disparity.image) / disparity.delta_d).astype(np.uint16)
+    expected, span = colorize_scene(units)
+    got = image_array(color)
+    assert span is not None and np.mean(np.abs(got.astype(int) - expected.astype(int)) <= 1) > 0.99
+    valid = units > 0
+    reds = (got[..., 2] > 200) & (got[..., 0] < 60) & valid
+    blues = (got[..., 0] > 120) & (got[..., 2] < 60) & valid
+    assert reds.mean() > 0.01 and blues.mean() > 0.01     # the scene spans the map, not one flat blue
