@@ -21,6 +21,11 @@ class DeviceError(RuntimeError):
     """The device could not be opened, or failed while running."""
 
 
+class DeviceLost(DeviceError):
+    """The device vanished while running (X_LINK error, unplugged, closed link): the same device
+    may be found again, so recovery retries opening it."""
+
+
 @dataclass(frozen=True)
 class DeviceInfo:
     kind: str   # backend name: "sim" | "oak"

@@ -15,18 +15,48 @@ _PLAIN = {T.GRAY8: (np.dtype(np.uint8), 1), T.RAW8: (np.dtype(np.uint8), 1), T.R
           T.BGR888i: (np.dtype(np.uint8), 3)}
 
 
+class CorruptFrame(ValueError):
+    """A frame whose data does not hold what its size and type say (truncated, wrong stride)."""
+
+
+def _needed_bytes(kind, w: int, h: int, stride: int) -> int | None:
+    """Bytes a frame of this type and size must hold; None for a type we don't read."""
+    plain = _PLAIN.get(kind)
+    if plain is not None:
+        dtype, channels = plain
+        return h * stride if stride >= w * channels * dtype.itemsize else -1
+    if kind == T.BGR888p:
+        return 3 * h * w
+    if kind == T.NV12:
+        return h * w * 3 // 2
+    return None
+
+
+def frame_is_intact(frame: dai.ImgFrame) -> bool:
+    """Whether the frame's data holds width x height pixels of its type (a truncated or
+    mis-sized frame, as a failing link or `sim.fault corrupt` makes, is not)."""
+    w, h = frame.getWidth(), frame.getHeight()
+    needed = _needed_bytes(frame.getType(), w, h, frame.getStride())
+    return needed is not None and needed >= 0 and w > 0 and h > 0 and len(frame.getData()) >= needed
+
+
 def frame_array(frame: dai.ImgFrame) -> np.ndarray:
-    """The frame's pixels as (h, w) or (h, w, 3) BGR; a view of the frame's buffer where the layout allows."""
+    """The frame's pixels as (h, w) or (h, w, 3) BGR; a view of the frame's buffer where the layout allows.
+    CorruptFrame if the data is shorter than the frame's size and type need."""
     kind, h, w = frame.getType(), frame.getHeight(), frame.getWidth()
     data = frame.getData()
     plain = _PLAIN.get(kind)      # one lookup: hashing a depthai enum costs as much as the numpy work here
     if plain is not None:
         dtype, channels = plain
         stride, row_bytes = frame.getStride(), w * channels * dtype.itemsize
+        if stride < row_bytes or len(data) < h * stride or w <= 0 or h <= 0:
+            raise CorruptFrame(f"{kind.name} frame {w}x{h} (stride {stride}) has {len(data)} bytes")
         rows = data[: h * stride].reshape(h, stride)
         if stride != row_bytes:
             rows = rows[:, :row_bytes]
         return rows.view(dtype).reshape((h, w) if channels == 1 else (h, w, channels))
+    if kind in (T.BGR888p, T.NV12) and len(data) < _needed_bytes(kind, w, h, 0):
+        raise CorruptFrame(f"{kind.name} frame {w}x{h} has {len(data)} bytes")
     if kind == T.BGR888p:
         return data[: 3 * h * w].reshape(3, h, w).transpose(1, 2, 0)
     if kind == T.NV12:

@@ -8,13 +8,14 @@ from __future__ import annotations
 import math
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import depthai as dai
 import numpy as np
 
 from .frames import SOCKETS, T, make_frame
+from ..core.faults import Corrupt, Crash, Disconnect, Drop, Fault, SlowNN, Stall, parse_fault
 from ..core.spec import PipelineSpec
 from ..nn.deployment import DeployError, Deployment
 from ..nn.host_network import HostNetwork
@@ -24,7 +25,64 @@ from ..sim.render import Renderer
 from ..sim.rig import oakd_rig
 from ..sim.scene import Scene
 from ..sim.stereo import StereoMatcher, StereoOptions
-from .base import DeviceError, DeviceInfo, ErrorCallback, FrameCallback, FrameSet, StereoGeometry
+from .base import DeviceError, DeviceInfo, DeviceLost, ErrorCallback, FrameCallback, FrameSet, StereoGeometry
+
+# Fault injection (sim.fault): a disconnected simulated device can't be opened again until its
+# deadline, as an unplugged OAK isn't found. Keyed by device id (one per sim.seed), process-wide.
+_vanished: dict[str, float] = {}          # device id -> time.monotonic() it can be found again
+_vanished_lock = threading.Lock()
+# A fault's stream -> the FrameSet keys it covers.
+_FAULT_KEYS = {"rgb": ("rgb",), "left": ("left",), "right": ("right",), "stereo": ("depth", "disparity")}
+
+
+def _still_vanished(device_id: str) -> float:
+    """Seconds until the device can be found again (0: it can)."""
+    with _vanished_lock:
+        left = _vanished.get(device_id, 0.0) - time.monotonic()
+        if left <= 0:
+            _vanished.pop(device_id, None)
+        return max(left, 0.0)
+
+
+def _corrupted(frame: dai.ImgFrame) -> dai.ImgFrame:
+    """The frame with the same metadata but half its data: what a failing link delivers."""
+    broken = dai.ImgFrame()
+    broken.setMetadata(frame)
+    data = frame.getData()
+    broken.setData(data[: len(data) // 2])
+    return broken
+
+
+class _LatestSlot:
+    """The hand-off from the capture thread to the publisher: one frame set waits at most. A new
+    one replaces a waiting one (the oldest is dropped, counted): a slow consumer costs frames,
+    never memory, and never slows capture."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._waiting: FrameSet | None = None
+        self._closed = False
+        self.dropped = 0
+
+    def put(self, frames: FrameSet) -> None:
+        with self._cond:
+            if self._waiting is not None:
+                self.dropped += 1
+            self._waiting = frames
+            self._cond.notify()
+
+    def take(self) -> FrameSet | None:
+        """The waiting frame set; None once closed and drained."""
+        with self._cond:
+            while self._waiting is None and not self._closed:
+                self._cond.wait()
+            frames, self._waiting = self._waiting, None
+            return frames
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
 
 
 
@@ -36,11 +94,16 @@ def _due(tick: int, stream_fps: float, capture_fps: float) -> bool:
 class SimDevice:
     def __init__(self, spec: PipelineSpec):
         self._spec = spec
+        device_id = f"SIM{spec.sim.seed:010d}"
+        gone = _still_vanished(device_id)
+        if gone:
+            raise DeviceError(f"device not found: simulated OAK {device_id} is disconnected "
+                              f"(sim.fault) for another {gone:.1f} s")
         rgb, mono = spec.streams["rgb"], spec.streams["left"]
         self.rig = oakd_rig((rgb.width, rgb.height), (mono.width, mono.height))
         self.scene = Scene(spec.sim.seed, spec.sim.motion_speed)
         self.renderer = Renderer(self.scene)
-        self.info = DeviceInfo("sim", f"SIM{spec.sim.seed:010d}", "OAK-D (simulated)")
+        self.info = DeviceInfo("sim", device_id, "OAK-D (simulated)")
         self.cameras = {"rgb": self.rig.rgb, "left": self.rig.left, "right": self.rig.right}
         self.stereo: StereoGeometry | None = None
         self._matcher: StereoMatcher | None = None
@@ -68,7 +131,18 @@ class SimDevice:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._mono_worker = ThreadPoolExecutor(1, thread_name_prefix="sim-oak-mono")
-        self._publisher = ThreadPoolExecutor(1, thread_name_prefix="sim-oak-publish")
+        self._slot: _LatestSlot | None = None
+        self._publisher: threading.Thread | None = None
+        self._published_dropped = 0      # by earlier start()s
+        # Injected faults (inject()), read by the capture thread under _faults_lock.
+        self._faults_lock = threading.Lock()
+        self._stalled: dict[str, float] = {}         # stream -> monotonic end of its stall
+        self._to_drop: dict[str, int] = {}
+        self._to_corrupt: dict[str, int] = {}
+        self._crash = False
+        self._lost: DeviceError | None = None
+        self._slow_nn_s = 0.0
+        self._fault_counts = {"frames dropped (sim.fault)": 0, "frames corrupted (sim.fault)": 0}
         self._networks: dict[str, HostNetwork] = {}
         self._networks_lock = threading.Lock()
         self._nn_errors: dict[str, str] = {}
@@ -131,6 +205,8 @@ class SimDevice:
                 frames.nn[stream] = network.run(image, frames.seq, frames.timestamp)
             except Exception as e:  # noqa: BLE001 - one failed inference is not a device failure
                 self._nn_errors[stream] = f"frame {frames.seq}: {e!r}"
+            if self._slow_nn_s:          # sim.fault slow_nn: the inference took that much longer
+                self._stop.wait(self._slow_nn_s)
 
     def _frame(self, camera: str, pixels: np.ndarray, kind, frames: FrameSet) -> dai.ImgFrame:
         return make_frame(pixels, kind, frames.seq, frames.timestamp, SOCKETS[camera])
@@ -147,31 +223,108 @@ class SimDevice:
 
     # -- streaming -----------------------------------------------------------------------
     def start(self, on_frames: FrameCallback, on_error: ErrorCallback) -> None:
+        if self._lost is not None:
+            raise self._lost
         self._stop.clear()
         self._started, self._busy_s = time.monotonic(), 0.0
-        self._thread = threading.Thread(target=self._run, args=(on_frames, on_error), name="sim-oak", daemon=True)
+        self._slot = slot = _LatestSlot()
+        self._publisher = threading.Thread(target=self._publish, args=(slot, on_frames, on_error),
+                                           name="sim-oak-publish", daemon=True)
+        self._publisher.start()
+        self._thread = threading.Thread(target=self._run, args=(slot, on_error), name="sim-oak", daemon=True)
         self._thread.start()
 
-    def _run(self, on_frames: FrameCallback, on_error: ErrorCallback) -> None:
+    def _report(self, on_error: ErrorCallback, error: Exception) -> None:
+        """Tell the node the device failed; once, and never from a stopping device."""
+        with self._faults_lock:        # the capture and the publisher thread may both fail
+            if self._stop.is_set():
+                return
+            self._stop.set()
+        try:
+            on_error(error)
+        except Exception:  # noqa: BLE001 - the callback's own failure must not kill this thread
+            pass
+
+    def _run(self, slot: _LatestSlot, on_error: ErrorCallback) -> None:
         period = 1.0 / self.capture_fps
         start, tick = time.monotonic(), 0
-        published: Future | None = None
-        while not self._stop.wait(max(0.0, start + tick * period - time.monotonic())):
-            began = time.monotonic()
-            try:   # stamped at the tick (the exposure), however late the capture runs
-                frames = self.capture(tick, start + tick * period)
-            except Exception as e:  # noqa: BLE001 - reported to the node, which goes to on_error
-                on_error(DeviceError(f"simulated device failed at frame {tick}: {e!r}"))
+        try:
+            while not self._stop.wait(max(0.0, start + tick * period - time.monotonic())):
+                if self._lost is not None:         # sim.fault disconnect: every stream stops
+                    self._report(on_error, self._lost)
+                    return
+                began = time.monotonic()
+                # stamped at the tick (the exposure), however late the capture runs
+                frames = self._apply_faults(self.capture(tick, start + tick * period))
+                self._busy_s += time.monotonic() - began
+                self._captured += 1
+                # Published on their own thread while the next set is captured, newest first (_LatestSlot).
+                slot.put(frames)
+                # A late tick is dropped, as a real sensor drops frames the host doesn't take.
+                tick = max(tick + 1, math.floor((time.monotonic() - start) / period))
+        except Exception as e:  # noqa: BLE001 - any failure (sim.fault crash too) is reported, never silent
+            self._report(on_error, DeviceError(f"simulated device failed at frame {tick}: {e!r}"))
+        finally:
+            slot.close()
+
+    def _publish(self, slot: _LatestSlot, on_frames: FrameCallback, on_error: ErrorCallback) -> None:
+        while (frames := slot.take()) is not None:
+            try:
+                on_frames(frames)
+            except Exception as e:  # noqa: BLE001 - a failing consumer is reported like a device failure
+                self._report(on_error, DeviceError(f"publishing frame set {frames.seq} failed: {e!r}"))
                 return
-            self._busy_s += time.monotonic() - began
-            self._captured += 1
-            # Frame sets are published on their own thread while the next one is captured; one at
-            # a time, in order: a capture that is done first waits for the previous publish.
-            if published is not None:
-                published.result()
-            published = self._publisher.submit(on_frames, frames)
-            # A late tick is dropped, as a real sensor drops frames the host doesn't take.
-            tick = max(tick + 1, math.floor((time.monotonic() - start) / period))
+
+    # -- fault injection (sim.fault) -----------------------------------------------------
+    def inject(self, fault: Fault | str) -> None:
+        """Make the device show a fault (core/faults.py; a string is parsed, ValueError if malformed).
+        disconnect: the capture thread reports DeviceLost through on_error and stops, and no
+        SimDevice with this id opens until the seconds pass; crash: an exception inside the
+        capture thread, reported through on_error; stall/drop/corrupt act on the stream's next
+        frames; slow_nn adds that much to every inference (0 ends it)."""
+        if isinstance(fault, str):
+            fault = parse_fault(fault)
+        with self._faults_lock:
+            if isinstance(fault, Disconnect):
+                with _vanished_lock:
+                    _vanished[self.info.id] = time.monotonic() + fault.seconds
+                self._lost = DeviceLost(f"simulated OAK {self.info.id} was lost: X_LINK_ERROR, the device "
+                                        f"disconnected (sim.fault disconnect for {fault.seconds:g} s)")
+            elif isinstance(fault, Stall):
+                self._stalled[fault.stream] = time.monotonic() + fault.seconds
+            elif isinstance(fault, Drop):
+                self._to_drop[fault.stream] = self._to_drop.get(fault.stream, 0) + fault.count
+            elif isinstance(fault, Corrupt):
+                self._to_corrupt[fault.stream] = self._to_corrupt.get(fault.stream, 0) + fault.count
+            elif isinstance(fault, Crash):
+                self._crash = True
+            elif isinstance(fault, SlowNN):
+                self._slow_nn_s = fault.milliseconds / 1000.0
+
+    def _apply_faults(self, frames: FrameSet) -> FrameSet:
+        """The frame set as the injected faults leave it (called on the capture thread)."""
+        with self._faults_lock:
+            if self._crash:
+                self._crash = False
+                raise RuntimeError("simulated crash in the device thread (sim.fault crash)")
+            now = time.monotonic()
+            for stream, keys in _FAULT_KEYS.items():
+                if not any(k in frames.frames for k in keys):
+                    continue
+                if self._stalled.get(stream, 0.0) > now or self._to_drop.get(stream, 0) > 0:
+                    if self._stalled.get(stream, 0.0) <= now:
+                        self._to_drop[stream] -= 1
+                    for key in keys:
+                        frames.frames.pop(key, None)
+                    frames.nn.pop(stream, None)     # no frame, no inference on it
+                    self._fault_counts["frames dropped (sim.fault)"] += 1
+                elif self._to_corrupt.get(stream, 0) > 0:
+                    self._to_corrupt[stream] -= 1
+                    for key in keys:
+                        if key in frames.frames:
+                            frames.frames[key] = _corrupted(frames.frames[key])
+                    self._fault_counts["frames corrupted (sim.fault)"] += 1
+        return frames
 
     def set_confidence_threshold(self, value: int) -> None:
         if self._matcher is not None:
@@ -195,8 +348,11 @@ class SimDevice:
     def status(self) -> dict[str, str]:
         elapsed = max(time.monotonic() - self._started, 1e-9)
         load = 100.0 * self._busy_s / elapsed if self._captured else 0.0
+        dropped = self._published_dropped + (self._slot.dropped if self._slot is not None else 0)
         return {**{f"{stream} nn last error": e for stream, e in self._nn_errors.items()},
                 "frames captured": str(self._captured),
+                "frames dropped (publisher busy)": str(dropped),
+                **{k: str(v) for k, v in self._fault_counts.items()},
                 "capture load % (simulated CSS CPU)": f"{min(load, 100.0):.1f}",
                 "chip temperature °C (simulated)": f"{38.0 + 0.12 * min(load, 100.0):.1f}"}
 
@@ -206,7 +362,14 @@ class SimDevice:
             self._thread.join(timeout=5.0)
         self._thread = None
         self._mono_worker.shutdown()
-        self._publisher.shutdown()      # the last frame set is published before close returns
+        if self._slot is not None:
+            self._slot.close()
+            self._published_dropped += self._slot.dropped
+            self._slot = None
+        # the waiting frame set is published before close returns (unless close runs on the publisher)
+        if self._publisher is not None and self._publisher is not threading.current_thread():
+            self._publisher.join(timeout=5.0)
+        self._publisher = None
         with self._networks_lock:
             networks, self._networks = list(self._networks.values()), {}
         for network in networks:
