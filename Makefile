@@ -4,7 +4,8 @@
 #
 #   make venv                  create/update .venv (idempotent, a few seconds when current)
 #   make run [RUN_SECONDS=20]  run the node against the simulated OAK-D (config/sim.yaml)
-#   make test [PYTEST_ARGS=...] [TESTS=test/some_dir]
+#   make test [PYTEST_ARGS=...] [TESTS=test/some_dir]   lint, then pytest (PYTEST_ARGS="-m unit": the quick set)
+#   make lint                  ruff (ruff.toml) and mypy (mypy.ini)
 #   make bench
 #   make colcon-check          build this package with colcon in a temp workspace
 #
@@ -28,7 +29,7 @@ VENV_ABS := $(abspath $(VENV))
 # Prefix for every command that needs the environment.
 IN_VENV := . $(VENV_ABS)/bin/activate &&
 
-.PHONY: venv run test bench colcon-check clean-venv help
+.PHONY: venv run test lint bench colcon-check clean-venv help
 
 help:
 	@sed -n '1,/^$$/p' $(firstword $(MAKEFILE_LIST))
@@ -44,8 +45,12 @@ else
 	$(IN_VENV) python -m depthai_ros_bridge $(NODE_ARGS)
 endif
 
-test: venv
+test: venv lint
 	$(IN_VENV) python -m pytest -q $(TESTS) $(PYTEST_ARGS)
+
+lint: venv
+	$(IN_VENV) ruff check depthai_ros_bridge benchmarks tools test
+	$(IN_VENV) mypy
 
 bench: venv
 	$(IN_VENV) python benchmarks/bench.py

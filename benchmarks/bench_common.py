@@ -32,7 +32,9 @@ class Table:
     def text(self) -> str:
         cells = [self.columns] + self.rows
         widths = [max(len(r[i]) for r in cells) for i in range(len(self.columns))]
-        line = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+
+        def line(r: list[str]) -> str:
+            return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
         out = [f"\n## {self.title}", line(self.columns), "  ".join("-" * w for w in widths)]
         return "\n".join(out + [line(r) for r in self.rows] + [f"  {n}" for n in self.notes])
 
@@ -51,8 +53,9 @@ def machine() -> str:
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), platform.processor() or "unknown CPU")
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    profile = lambda env: Path(env["FASTDDS_DEFAULT_PROFILES_FILE"]).name if "FASTDDS_DEFAULT_PROFILES_FILE" in env \
-        else "default"
+
+    def profile(env) -> str:
+        return Path(env["FASTDDS_DEFAULT_PROFILES_FILE"]).name if "FASTDDS_DEFAULT_PROFILES_FILE" in env else "default"
     dds = f"bridge {profile(os.environ)}, subscribers {profile(SUBSCRIBER_ENV or os.environ)}"
     return (f"machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {model}; load average at "
             f"start {load}; Python {platform.python_version()}; "

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,15 +77,33 @@ def conversion_costs(node, sub: Subscriber, iterations: int, slow_iterations: in
     from rclpy.qos import QoSProfile
     from sensor_msgs.msg import Image
 
-    from depthai_ros_bridge.ros import messages as conv
     from depthai_ros_bridge.device.frames import frame_array, make_frame
+    from depthai_ros_bridge.ros import messages as conv
 
     table = Table(f"1. Bridge cost per frame: device frame -> publish() returned, 1 subscriber in another "
                   f"process (ms, median of {iterations}; slow patterns median of {slow_iterations})",
                   CONVERSION_COLUMNS)
     rng = np.random.default_rng(0)
     qos = QoSProfile(depth=10)
-    hdr = lambda: conv.header("bench_optical_frame", time.time())
+    def hdr():
+        return conv.header("bench_optical_frame", time.time())
+
+    def image_methods(pub, frame, copy: np.ndarray) -> dict[str, Callable[[], object]]:
+        view = frame_array(frame)
+        built = cv_bridge_msg(view, hdr())       # an ordinary message: data an array.array
+        image = conv.ImageMessage()
+        return {
+            "memcpy": lambda: np.copyto(copy, view),
+            "floor": lambda: pub.publish(built),
+            "ours": lambda: pub.publish(image.fill(frame_array(frame), hdr())),
+            "cv_bridge": lambda: pub.publish(cv_bridge_msg(frame_array(frame), hdr())),
+        }
+
+    def slow_methods(pub, frame) -> dict[str, Callable[[], object]]:
+        return {p: (lambda p=p: pub.publish(slow_msg(frame_array(frame), hdr(), p))) for p in ("tolist", "memview")}
+
+    def detection_methods(pub, built, build, dets) -> dict[str, Callable[[], object]]:
+        return {"floor": lambda: pub.publish(built), "ours": lambda: pub.publish(build(dets, hdr()))}
 
     def publisher(topic: str, msg_type, type_name: str):
         pub = node.create_publisher(msg_type, topic, qos)
@@ -97,20 +116,11 @@ def conversion_costs(node, sub: Subscriber, iterations: int, slow_iterations: in
     for case in FRAME_CASES:
         pixels = rng.integers(0, 255, case.shape, dtype=np.uint8).astype(case.dtype)
         frame = make_frame(pixels, getattr(dai.ImgFrame.Type, case.kind), 0, 0.0)
-        view, copy = frame_array(frame), np.empty_like(pixels)
         topic = "/bench/image_" + case.label.split()[1].lower() + "_" + case.label.split()[0]
         pub = publisher(topic, Image, IMAGE)
-        built = cv_bridge_msg(view, hdr())       # an ordinary message: data an array.array
-        image = conv.ImageMessage()
-        t = interleaved({
-            "memcpy": lambda: np.copyto(copy, view),
-            "floor": lambda: pub.publish(built),
-            "ours": lambda: pub.publish(image.fill(frame_array(frame), hdr())),
-            "cv_bridge": lambda: pub.publish(cv_bridge_msg(frame_array(frame), hdr())),
-        }, iterations)
+        t = interleaved(image_methods(pub, frame, np.empty_like(pixels)), iterations)
         if case.nbytes <= SLOW_MAX_BYTES:
-            t |= interleaved({p: (lambda p=p: pub.publish(slow_msg(frame_array(frame), hdr(), p)))
-                              for p in ("tolist", "memview")}, slow_iterations, warmup=0)
+            t |= interleaved(slow_methods(pub, frame), slow_iterations, warmup=0)
             for p in ("tolist", "memview"):
                 fill_per_byte[p] = (t[p] - t["floor"]) / case.nbytes
         node.destroy_publisher(pub)
@@ -129,8 +139,7 @@ def conversion_costs(node, sub: Subscriber, iterations: int, slow_iterations: in
         kind, built, build = label.split()[0], builder().build(dets, hdr()), builder().build
         topic = "/bench/" + kind.lower()
         pub = publisher(topic, type(built), f"vision_msgs/msg/{kind}")
-        t = interleaved({"floor": lambda: pub.publish(built), "ours": lambda: pub.publish(build(dets, hdr()))},
-                        iterations)
+        t = interleaved(detection_methods(pub, built, build, dets), iterations)
         node.destroy_publisher(pub)
         sub.unsubscribe(topic)
         table.rows.append([label, "—", "—", ms(t["floor"]), ms(t["ours"]), "—", "—", "—",
@@ -146,8 +155,8 @@ def conversion_costs(node, sub: Subscriber, iterations: int, slow_iterations: in
         "  generated setter also checks each element in Python (not measured here).",
     ]
     if detections:
-        table.notes.append("Detection rows: floor = publish() of a prebuilt array; ours = ros/detection_msgs.py builders "
-                           "+ publish.")
+        table.notes.append("Detection rows: floor = publish() of a prebuilt array; ours = ros/detection_msgs.py "
+                           "builders + publish.")
     else:
         table.notes.append("Detection2DArray / Detection3DArray rows skipped: vision_msgs.msg does not import.")
     return table

@@ -54,6 +54,12 @@ def sustained_rates(seconds: float, capture_s: float | None) -> Table:
     return table
 
 
+def _longest_gap(arrivals: list[float], start: float, end: float) -> float:
+    """The longest time without a frame from `start` to `end` (s)."""
+    times = [start] + [t for t in arrivals if start < t <= end]
+    return float(max(np.diff(times))) if len(times) > 1 else float("nan")
+
+
 def deploy_gaps(cycles: int = 6) -> Table:
     """Streams keep flowing while a network is swapped on the simulated device.
 
@@ -94,15 +100,12 @@ def deploy_gaps(cycles: int = 6) -> Table:
                 start = time.monotonic()
                 device.deploy("rgb", build_deployment("rgb", models[i % 2], workdir), workdir)
                 called = time.monotonic()
-                wait_for(lambda: arrivals["result"] and arrivals["result"][-1] > called
-                         and arrivals["left"][-1] > called + 1.0, "the new network's results")
-
-                def gap(stream: str) -> float:
-                    times = [start] + [t for t in arrivals[stream] if start < t <= called + 1.0]
-                    return max(np.diff(times)) if len(times) > 1 else float("nan")
+                wait_for(lambda t=called: bool(arrivals["result"]) and arrivals["result"][-1] > t
+                         and arrivals["left"][-1] > t + 1.0, "the new network's results")
                 first = next(t for t in arrivals["result"] if t > called)
                 table.rows.append([str(i + 1), Path(models[i % 2]["model"]).name, ms(called - start),
-                                   ms(gap("rgb")), ms(gap("left")), ms(first - called)])
+                                   ms(_longest_gap(arrivals["rgb"], start, called + 1.0)),
+                                   ms(_longest_gap(arrivals["left"], start, called + 1.0)), ms(first - called)])
     finally:
         device.close()
     table.notes.append(f"Median gap between left frames before deploying: {ms(steady)} ms. The new network is "

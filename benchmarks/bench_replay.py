@@ -11,8 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench_common import BENCH_DIR, IMAGE, REPO, SIM_CONFIG, Table, flat_parameters, ms, percentile, rss_mb, \
-    wait_for
+from bench_common import BENCH_DIR, IMAGE, REPO, SIM_CONFIG, Table, flat_parameters, ms, percentile, rss_mb, wait_for
 from bench_subscriber import Subscriber
 
 # -- 3-6. the bridge at 30 fps -------------------------------------------------------------

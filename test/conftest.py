@@ -26,7 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 #       (interpreters, builds); hardware: needs an OAK attached.
 # By folder, then by the files and tests below; everything else is unit. A test that starts
 # processes or DDS outside test/ros/node must be listed here (or carry the marker itself).
-import pytest  # noqa: E402
 
 TEST_DIR = Path(__file__).resolve().parent
 KIND_MARKERS = ("dds", "slow", "hardware")

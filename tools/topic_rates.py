@@ -17,7 +17,6 @@ from rclpy.serialization import deserialize_message
 
 from depthai_ros_bridge.core.rates import RateMeter
 
-
 _LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
 

@@ -88,7 +88,8 @@ def quaternion(matrix) -> tuple[float, float, float, float]:
     q = np.asarray(q) / np.linalg.norm(q)
     if q[3] < 0:
         q = -q
-    return tuple(float(v) + 0.0 for v in q)
+    x, y, z, w = (float(v) + 0.0 for v in q)      # + 0.0: no -0.0 in the message
+    return x, y, z, w
 
 
 def camera_transforms(base_frame: str, body_frame: str, optical_frame: str, model: CameraModel
@@ -100,8 +101,8 @@ def camera_transforms(base_frame: str, body_frame: str, optical_frame: str, mode
     """
     rotation = IDENTITY if tuple(model.rotation) == IDENTITY else \
         quaternion(OPTICAL_TO_BODY @ model.R @ OPTICAL_TO_BODY.T)
-    return [StaticTransform(base_frame, body_frame, tuple(float(v) + 0.0 for v in rig_to_body(model.position)),
-                            rotation),
+    x, y, z = (float(v) + 0.0 for v in rig_to_body(model.position))
+    return [StaticTransform(base_frame, body_frame, (x, y, z), rotation),
             StaticTransform(body_frame, optical_frame, (0.0, 0.0, 0.0), OPTICAL_ROTATION)]
 
 

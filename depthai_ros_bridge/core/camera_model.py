@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
+import numpy.typing as npt
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ class CameraModel:
         z = p[..., 2]
         return np.stack([self.fx * p[..., 0] / z + self.cx, self.fy * p[..., 1] / z + self.cy], -1)
 
-    def backproject(self, u: np.ndarray, v: np.ndarray, z: np.ndarray) -> np.ndarray:
+    def backproject(self, u: npt.ArrayLike, v: npt.ArrayLike, z: npt.ArrayLike) -> np.ndarray:
         """Pixels with depth z to camera-frame points (..., 3)."""
         u, v, z = np.broadcast_arrays(np.asarray(u, float), np.asarray(v, float), np.asarray(z, float))
         return np.stack([(u - self.cx) * z / self.fx, (v - self.cy) * z / self.fy, z], -1)

@@ -34,13 +34,12 @@ tests keep an independent numpy reference decoder).
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
-
-import numpy as np
 
 import depthai as dai
+import numpy as np
 
 from .host_pipeline import HostPipeline
 
@@ -76,7 +75,7 @@ class DetectionModelInfo:
     iou_threshold: float | None
 
     @classmethod
-    def from_archive(cls, archive: dai.NNArchive) -> "DetectionModelInfo":
+    def from_archive(cls, archive: dai.NNArchive) -> DetectionModelInfo:
         cfg = archive.getConfigV1()
         model = cfg.model
         heads = [h for h in (model.heads or []) if h.parser in _PARSER_NAMES]
@@ -98,8 +97,8 @@ class DetectionModelInfo:
         missing = [n for n in names if n not in by_name]
         if missing:
             raise ValueError(f"head reads outputs {missing} that the archive does not declare")
-        outputs = tuple(OutputSpec(n, tuple(by_name[n].shape) if by_name[n].shape else None)
-                        for n in names)
+        shapes = [(n, by_name[n].shape) for n in names]
+        outputs = tuple(OutputSpec(n, tuple(shape) if shape else None) for n, shape in shapes)
         md = head.metadata
         classes = tuple(md.classes or ())
         return cls(
@@ -129,7 +128,7 @@ class HostDecoder(HostPipeline):
     def __init__(self, archive: dai.NNArchive | str | Path, *, timeout_s: float = 2.0,
                  conf_threshold: float | None = None):
         if not isinstance(archive, dai.NNArchive):
-            archive = dai.NNArchive(str(archive))
+            archive = dai.NNArchive(Path(archive))
         self.info = DetectionModelInfo.from_archive(archive)
         self._timeout = datetime.timedelta(seconds=timeout_s)
         super().__init__()

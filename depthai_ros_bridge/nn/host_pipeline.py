@@ -1,6 +1,7 @@
 """A host-only depthai pipeline (`dai.Pipeline(False)`) that answers one request at a time."""
 from __future__ import annotations
 
+import datetime
 import threading
 
 import depthai as dai
@@ -14,7 +15,10 @@ class HostPipeline:
     a late answer would pair with the next request, so the pipeline is never reused.
     """
 
-    def __init__(self):
+    _out: dai.MessageQueue          # where the answer arrives: set by the subclass
+    _timeout: datetime.timedelta    # how long to wait for it
+
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pipeline = dai.Pipeline(False)
         self._closed = False

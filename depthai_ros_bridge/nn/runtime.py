@@ -8,8 +8,8 @@ ImageManip would do: stretch to the input size, channel order and layout from
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import cv2
 import depthai as dai
@@ -62,17 +62,17 @@ class OnnxDetector:
 
     def __init__(self, archive_path: dai.NNArchive | str | Path, conf_threshold: float | None = None):
         # An already parsed archive is taken as is: each NNArchive parse keeps ~130 kB in depthai 3.12.
-        archive = archive_path if isinstance(archive_path, dai.NNArchive) else dai.NNArchive(str(archive_path))
+        archive = archive_path if isinstance(archive_path, dai.NNArchive) else dai.NNArchive(Path(archive_path))
         model_bytes = archive.getOtherModelFormat()
         path_in_archive = archive.getConfigV1().model.metadata.path
-        if model_bytes is None or not path_in_archive.lower().endswith(".onnx"):
+        if not isinstance(model_bytes, bytes) or not path_in_archive.lower().endswith(".onnx"):
             raise ValueError(f"{archive_path}: the archive's model {path_in_archive!r} is not ONNX")
         self.info: DetectionModelInfo = DetectionModelInfo.from_archive(archive)
         self._rgb, self._planar, self._mean, self._scale = _preprocessing(archive)
         if self.info.input_dtype not in _NP_DTYPES:
             raise ValueError(f"unsupported input dtype {self.info.input_dtype!r}")
         self._dtype = _NP_DTYPES[self.info.input_dtype]
-        self.session = onnx_session(bytes(model_bytes))
+        self.session = onnx_session(model_bytes)
         names = [o.name for o in self.session.get_outputs()]
         missing = [o.name for o in self.info.outputs if o.name not in names]
         if missing:
@@ -87,7 +87,7 @@ class OnnxDetector:
     def close(self) -> None:
         self.decoder.close()
 
-    def __enter__(self) -> "OnnxDetector":
+    def __enter__(self) -> OnnxDetector:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -54,10 +54,10 @@ import datetime
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TypeGuard
 
 import depthai as dai
+import numpy as np
 
 from .host_pipeline import HostPipeline
 
@@ -107,7 +107,7 @@ def _is_identity(k) -> bool:
     return np.allclose(np.asarray(k, np.float64), np.eye(3))
 
 
-def _valid_transformation(t: dai.ImgTransformation | None) -> bool:
+def _valid_transformation(t: dai.ImgTransformation | None) -> TypeGuard[dai.ImgTransformation]:
     return t is not None and t.isValid() and min(t.getSize()) > 0 and min(t.getSourceSize()) > 0
 
 
@@ -200,6 +200,8 @@ class HostTracker(HostPipeline):
             raise TypeError(f"detections must be dai.ImgDetections or dai.SpatialImgDetections, "
                             f"got {type(detections).__name__}")
         out = dai.ImgFrame()
+        src: dai.ImgFrame | dai.ImgDetections | dai.SpatialImgDetections
+        frame_t: dai.ImgTransformation | None
         if isinstance(frame, dai.ImgFrame):
             w, h = frame.getWidth(), frame.getHeight()
             src = frame

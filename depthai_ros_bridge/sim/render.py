@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -83,9 +84,9 @@ def _sample(texture: np.ndarray, u_m: np.ndarray, v_m: np.ndarray, texel_m: floa
     """Bilinear, wrapping texture lookup at surface coordinates in metres."""
     # cv2.remap wants maps under 32767 wide: lay the points out in rows of 1024.
     n = u_m.size
-    maps = np.zeros((2, -(-n // 1024) * 1024), np.float32)
-    maps[0, :n], maps[1, :n] = u_m, v_m
-    maps = (maps / texel_m).reshape(2, -1, 1024)
+    flat = np.zeros((2, -(-n // 1024) * 1024), np.float32)
+    flat[0, :n], flat[1, :n] = u_m, v_m
+    maps = (flat / texel_m).reshape(2, -1, 1024)
     return cv2.remap(texture, maps[0], maps[1], cv2.INTER_LINEAR,
                      borderMode=cv2.BORDER_WRAP).ravel()[:n]
 
@@ -175,7 +176,7 @@ def _screen_rect(camera: CameraModel, obj: SceneObject):
     return (x0, y0, x1, y1) if x0 < x1 and y0 < y1 else None
 
 
-def _intersect(shape: str, half: np.ndarray, o: np.ndarray, dx, dy, dz) -> np.ndarray:
+def _intersect(shape: str, half: np.ndarray, o: Sequence[float], dx, dy, dz) -> np.ndarray:
     """Ray parameter of the first hit on an object centred at the origin (inf = miss).
 
     o is the ray origin in the object frame; dx, dz are (1, w) and dy (h, 1) arrays."""

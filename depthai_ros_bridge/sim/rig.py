@@ -4,8 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from depthai_ros_bridge.core.camera_model import CameraModel
-from depthai_ros_bridge.core.sensors import (LEFT_TO_RGB_M, MONO_HFOV_DEG, RGB_HFOV_DEG,
-                                             STEREO_BASELINE_M)
+from depthai_ros_bridge.core.sensors import LEFT_TO_RGB_M, MONO_HFOV_DEG, RGB_HFOV_DEG, STEREO_BASELINE_M
 
 # The OV9282's full sensor; the HFOV is specified for it.
 _MONO_SENSOR = (1280, 800)

@@ -148,7 +148,7 @@ class StereoMatcher:
         keep = self._first_changed_row(left, right) - _REACH_ROWS     # rows above: the background's
         top = keep - _WARMUP_ROWS
         top -= top % 2                   # the reverse pass halves the same row pairs as on the whole image
-        if top <= 0:
+        if top <= 0 or self._background is None:     # (no background: _first_changed_row is 0)
             return self._disparity(left, right)
         background = self._background_disparity
         if background is None:
@@ -161,7 +161,7 @@ class StereoMatcher:
         fixed = cv2.flip(self._sgbm.compute(cv2.flip(right, 1), cv2.flip(left, 1)), 1)
         np.maximum(fixed, 0, out=fixed)         # SGBM marks invalid pixels with -16
         if self._reverse is not None:
-            fixed[~self._left_right_consistent(left, right, fixed)] = 0
+            fixed[~self._left_right_consistent(self._reverse, left, right, fixed)] = 0
         threshold = self.options.confidence_threshold
         if threshold < 255:
             gradient = cv2.blur(np.abs(cv2.Sobel(right, cv2.CV_32F, 1, 0)), (_BLOCK, _BLOCK))
@@ -183,14 +183,14 @@ class StereoMatcher:
         changed = np.flatnonzero((left != background_left).any(1) | (right != background_right).any(1))
         return int(changed[0]) if changed.size else left.shape[0]
 
-    def _left_right_consistent(self, left: np.ndarray, right: np.ndarray,
+    def _left_right_consistent(self, reverse: cv2.StereoSGBM, left: np.ndarray, right: np.ndarray,
                                fixed: np.ndarray) -> np.ndarray:
         """Where the left pixel each right pixel matches, x + d, matches back to within
         _LR_MAX_DIFF_PX. The left image's first max_disparity columns cannot be matched
         (their partners would lie left of the right image), so they vouch for anything."""
         h, w = left.shape
         half = (w // 2, h // 2)
-        back = self._reverse.compute(_half(left), _half(right))
+        back = reverse.compute(_half(left), _half(right))
         # int16 throughout: 640x400 index arithmetic in int64 would cost as much as the pass.
         target = np.minimum(np.arange(w, dtype=np.int16) + ((fixed + 8) >> 4), w - 1)
         rows = np.minimum(np.arange(h, dtype=np.int32) // 2, half[1] - 1) * half[0]

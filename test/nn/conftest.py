@@ -91,8 +91,8 @@ def draw_scene(seed: int, width: int = 640, height: int = 400, present=None,
     owner = np.full((height, width), -1, np.int32)
     # place objects far-to-near so nearer ones (lower in the image) occlude
     placed = []
-    for k in present:
-        for _ in range(100):
+    for _ in present:
+        for _attempt in range(100):
             size = rng.uniform(*size_range)
             cx = rng.uniform(size * 0.7, width - size * 0.7)
             cy = rng.uniform(max(horizon, size * 0.7), height - size * 0.7)
@@ -191,8 +191,8 @@ def reference_decode(spec: demo_models.DemoModelSpec, outputs: list[np.ndarray],
                 conf = float(out[5 + k, r, c])
                 if conf < conf_threshold:
                     continue
-                l, t, rr, b = out[:4, r, c]
-                cands.append((k, conf, ((c - l + 0.5) * stride, (r - t + 0.5) * stride,
+                left, t, rr, b = out[:4, r, c]
+                cands.append((k, conf, ((c - left + 0.5) * stride, (r - t + 0.5) * stride,
                                         (c + rr + 0.5) * stride, (r + b + 0.5) * stride)))
     clipped = []
     for k, conf, (x0, y0, x1, y1) in cands:

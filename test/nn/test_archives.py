@@ -4,9 +4,8 @@ from __future__ import annotations
 import json
 import tarfile
 
-import pytest
-
 import depthai as dai
+import pytest
 
 import demo_models
 

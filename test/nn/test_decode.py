@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import datetime
 
+import depthai as dai
 import numpy as np
 import pytest
-
-import depthai as dai
 
 import demo_models
 from depthai_ros_bridge.nn.decode import DecodeError, HostDecoder

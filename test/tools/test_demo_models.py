@@ -1,7 +1,6 @@
 """The constructed demo networks detect the scene's classes from pixels."""
 from __future__ import annotations
 
-
 import numpy as np
 import onnx
 import pytest
