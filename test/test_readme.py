@@ -31,9 +31,12 @@ def test_quick_start_is_exactly_two_make_commands():
 
 
 def test_documented_services_and_topics_exist_in_the_code():
-    source = "\n".join(p.read_text() for p in (Path(__file__).resolve().parents[1] / "depthai_ros_bridge").rglob("*.py"))
+    package = Path(__file__).resolve().parents[1] / "depthai_ros_bridge"
+    source = "\n".join(p.read_text() for p in package.rglob("*.py"))
     for name in ("nn/deploy", "nn/remove", "image_raw", "camera_info", "disparity_color", "/tf_static",
                  "/diagnostics"):
-        assert name in README and name in source
+        assert name in README, name
+        assert name in source, name
     for name in ("detections", "spatial_detections", "label_info", "tracks", "tensors", "overlay"):
-        assert f"~/<camera>/nn/{name}" in README and f'"{name}"' in source or f"{name}=" in source
+        assert f"~/<camera>/nn/{name}" in README, name
+        assert f'"{name}"' in source or f"{name}=" in source, name
