@@ -14,6 +14,7 @@ setup(
         (f"share/{package_name}", ["package.xml"]),
         (f"share/{package_name}/launch", glob("launch/*.py")),
         (f"share/{package_name}/config", glob("config/*.yaml")),
+        (f"share/{package_name}/config/rviz", glob("config/rviz/*.rviz")),
         (f"share/{package_name}/models", glob("models/*.onnx") + glob("models/*.tar.xz")),
     ],
     install_requires=["setuptools"],
@@ -27,6 +28,7 @@ setup(
         "console_scripts": [
             "camera_node = depthai_ros_bridge.ros.main:main",
             "oak_nn = depthai_ros_bridge.ros.nn_cli:main",
+            "oak_snapshot = depthai_ros_bridge.ros.snapshot:main",
             "oak_dry_run = depthai_ros_bridge.dry_run:main",
         ],
     },
