@@ -178,10 +178,7 @@ class HostDecoder(HostPipeline):
         """Decode one inference's outputs (dict by name, or a list in archive order)."""
         nn = self.make_nndata(outputs, transformation, sequence_num, timestamp)
         with self._lock:
-            if self._closed:
-                raise DecodeError("decoder is closed")
-            if self._broken:
-                raise DecodeError(f"decoder unusable: {self._broken}")
+            self._check_usable("decoder", DecodeError)
             result = self._exchange([(self._in, nn)], "DetectionParser", DecodeError)
         if self.info.family == "ssd" and self.info.classes:
             # depthai's MobileNet decoding leaves labelName empty (its YOLO decoding fills

@@ -40,6 +40,13 @@ class HostPipeline:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def _check_usable(self, what: str, error: type[Exception]) -> None:
+        """Call with `_lock` held: raise `error` naming `what` if closed or broken."""
+        if self._closed:
+            raise error(f"{what} is closed")
+        if self._broken:
+            raise error(f"{what} unusable: {self._broken}")
+
     def _exchange(self, sends, name: str, error: type[Exception]):
         """Send each (queue, message), then wait up to `_timeout` for the answer on `_out`.
 

@@ -170,10 +170,7 @@ class HostTracker(HostPipeline):
         tracker_frame, user_seq = self._tracker_frame(frame, detections)
         dets = self._validated_detections(detections, tracker_frame.getTransformation())
         with self._lock:
-            if self._closed:
-                raise TrackerError("tracker is closed")
-            if self._broken:
-                raise TrackerError(f"tracker unusable: {self._broken}")
+            self._check_usable("tracker", TrackerError)
             size = (tracker_frame.getWidth(), tracker_frame.getHeight())
             if self._frame_size is None:
                 self._frame_size = size
