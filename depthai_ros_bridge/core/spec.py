@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
+from .faults import FORMS as FAULT_FORMS
+from .faults import parse_fault
 from .sensors import MONO_RESOLUTIONS, RGB_RESOLUTIONS
 from .spatial import SpatialConfig
 
+# Caps on what one parameter may hold: values come from anyone on the DDS domain.
+MAX_STRING_CHARS = 64 * 1024
+MAX_LIST_ITEMS, MAX_LIST_ITEM_CHARS = 1000, 256
 CAMERA_STREAMS = ("rgb", "left", "right")
 STREAMS = CAMERA_STREAMS + ("stereo",)
 DEVICE_TYPES = ("auto", "oak", "sim")
@@ -31,6 +36,17 @@ class ConfigError(ValueError):
         super().__init__("; ".join(f"{name}: {why}" for name, why in problems.items()))
 
 
+def fault_problem(value: str) -> str | None:
+    """Why a `sim.fault` string is refused ("" is no fault)."""
+    if not value:
+        return None
+    try:
+        parse_fault(value)
+    except ValueError as e:
+        return str(e)
+    return None
+
+
 @dataclass(frozen=True)
 class Param:
     default: Any
@@ -40,6 +56,7 @@ class Param:
     min: float | None = None
     max: float | None = None
     min_exclusive: bool = False    # the value must be above `min`, not equal to it (a rate of 0 Hz)
+    check: Callable[[Any], str | None] | None = None    # a further rule: why a value is refused, or None
 
 
 def _stream_params(stream: str, resolution: str | None, resolutions: dict | None) -> dict[str, Param]:
@@ -86,6 +103,10 @@ PARAMETERS: dict[str, Param] = {
                          DEVICE_TYPES),
     "device.id": Param("", "OAK to open: MXID/serial or IP address; empty = first found."),
     "device.usb2_mode": Param(False, "Force USB2 link speed (longer cables)."),
+    "device.reconnect": Param(True, "After a device failure, configure and activate again by itself (backoff "
+                                    "0.5 s doubling to 5 s) until the device is back."),
+    "device.stall_timeout_s": Param(2.0, "An enabled stream without frames this long is an ERROR on /diagnostics; "
+                                         "twice this long restarts the device.", min=0.1, max=3600.0),
     "tf_prefix": Param("", "Prefix of TF frame names and /diagnostics entries; empty = the node's namespace "
                                "and name ('/cam1/oak' -> cam1_oak)."),
     "base_frame": Param("", "Parent frame of the camera frames; empty = <tf_prefix>_base_frame."),
@@ -132,6 +153,13 @@ PARAMETERS: dict[str, Param] = {
                                      runtime=True, min=1, max=100),
     "compressed.png_level": Param(3, "PNG level of ~/stereo/image_raw/compressedDepth: higher = smaller, slower "
                                      "(image_transport's default).", runtime=True, min=0, max=9),
+    "nn.max_model_bytes": Param(256 * 1024 * 1024, "Largest model file, upload or uncompressed NN archive a deploy "
+                                                   "accepts (bytes).", min=1024, max=4 * 1024 ** 3),
+    "nn.allowed_model_dirs": Param([], "Directories a deploy's `model` path may lie in (resolved: symlinks and .. "
+                                       "cannot leave them); empty = the package's models/. The upload cache "
+                                       "(~/.cache/depthai_ros_bridge/models) is always allowed."),
+    "sim.fault": Param("", "Inject a fault into the simulated device, applied when set, then reset to \"\": "
+                           + ", ".join(FAULT_FORMS) + ".", runtime=True, check=fault_problem),
     "sim.seed": Param(0, "Seed of the simulated scene (sim device only).", min=0),
     "sim.motion_speed": Param(1.0, "Speed factor of the simulated objects; 0 = static scene.", min=0.0),
 }
@@ -220,6 +248,14 @@ class DeviceSpec:
     type: str
     id: str
     usb2_mode: bool
+    reconnect: bool = True
+    stall_timeout_s: float = 2.0
+
+
+@dataclass(frozen=True)
+class ModelSourceSpec:
+    max_model_bytes: int
+    allowed_dirs: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -237,6 +273,7 @@ class PipelineSpec:
     stereo: StereoSpec
     sim: SimSpec
     compressed: CompressionSpec
+    models: ModelSourceSpec = ModelSourceSpec(256 * 1024 * 1024, ())
 
     def enabled(self, stream: str) -> bool:
         return self.streams[stream].enabled
@@ -280,11 +317,19 @@ def check_value(name: str, value: Any) -> str | None:
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if kind is list and isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        if len(value) > MAX_LIST_ITEMS or any(len(v) > MAX_LIST_ITEM_CHARS for v in value):
+            return f"at most {MAX_LIST_ITEMS} entries of at most {MAX_LIST_ITEM_CHARS} characters each"
         return None
     if type(value) is not kind:
         return f"must be {_KIND_NAMES[kind]}, got {_KIND_NAMES.get(type(value), type(value).__name__)} {value!r}"
     if kind is float and not math.isfinite(value):
         return f"must be a finite number, got {value}"
+    if kind is str and len(value) > MAX_STRING_CHARS:
+        return f"at most {MAX_STRING_CHARS} characters, got {len(value)}"
+    if rule.check is not None:
+        why = rule.check(value)
+        if why:
+            return why
     if rule.choices and value not in rule.choices:
         return f"{value!r} is not one of {', '.join(rule.choices)}"
     if rule.min is not None and rule.min_exclusive and value <= rule.min:
@@ -311,7 +356,7 @@ def parse_spec(values: Mapping[str, Any], node_name: str = "oak") -> PipelineSpe
     for name in values:
         if name not in PARAMETERS:
             head = name.split(".")[0]
-            if "." in name and head not in STREAMS + ("device", "sim", "compressed"):
+            if "." in name and head not in STREAMS + ("device", "sim", "compressed", "nn"):
                 problems[name] = f"unknown stream {head!r}; streams are {', '.join(STREAMS)}"
             else:
                 problems[name] = "unknown parameter"
@@ -358,7 +403,8 @@ def parse_spec(values: Mapping[str, Any], node_name: str = "oak") -> PipelineSpe
 
     tf_prefix = v["tf_prefix"] or node_name
     return PipelineSpec(
-        device=DeviceSpec(v["device.type"], v["device.id"], v["device.usb2_mode"]),
+        device=DeviceSpec(v["device.type"], v["device.id"], v["device.usb2_mode"], v["device.reconnect"],
+                          v["device.stall_timeout_s"]),
         tf_prefix=tf_prefix,
         base_frame=v["base_frame"] or f"{tf_prefix}_base_frame",
         streams=streams,
@@ -374,4 +420,5 @@ def parse_spec(values: Mapping[str, Any], node_name: str = "oak") -> PipelineSpe
                               v["stereo.threshold_filter.max_mm"])),
         sim=SimSpec(v["sim.seed"], v["sim.motion_speed"]),
         compressed=CompressionSpec(v["compressed.jpeg_quality"], v["compressed.png_level"]),
+        models=ModelSourceSpec(v["nn.max_model_bytes"], tuple(v["nn.allowed_model_dirs"])),
     )

@@ -39,7 +39,7 @@ def diagnostics_msg(node_name: str, state: str, spec: PipelineSpec | None, devic
         expected = spec.expected_rate(name)
         received = outputs.received[name].rate(now)
         values = {"device rate (Hz)": f"{received:.1f}", "expected rate (Hz)": f"{expected:.1f}",
-                  "frames received": outputs.received[name].count}
+                  "frames received": outputs.received[name].count, "frames dropped (corrupt)": outputs.corrupt[name]}
         values.update({f"{topic} (Hz)": f"{meter.rate(now):.1f}" for topic, meter in outputs.published.items()
                        if topic.startswith(f"~/{name}/")})
         slow = state == "active" and received < RATE_TOLERANCE * expected

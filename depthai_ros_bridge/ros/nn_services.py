@@ -88,7 +88,7 @@ class NNServices:
             upload = DIGEST.match(values.get("model", ""))
             if upload is not None:      # uploaded on ~/nn/upload: deploy the stored file
                 values["model"] = str(self.uploads.wait(upload.group(1), UPLOAD_WAIT_S))
-            deployment = self._node.configured_nn(stream).deploy(values, self._node.store_upload)
+            deployment = self._node.configured_nn(stream).deploy(values)
             response.result = SetParametersResult(
                 successful=True, reason=short(f"{deployment.config.type} network {deployment.source} running on "
                                               f"{stream}"))

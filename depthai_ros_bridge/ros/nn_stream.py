@@ -84,11 +84,11 @@ class NNStream:
         self._deployed_at: float | None = None
 
     # -- deploy / remove ---------------------------------------------------------------
-    def deploy(self, request: dict, store_upload=None) -> Deployment:
+    def deploy(self, request: dict) -> Deployment:
         """Deploy, or raise DeployError saying why; on failure the previous network keeps running.
 
-        `store_upload(data) -> Path` keeps uploaded bytes in the model cache, so the
-        parameter shows a path that a later configure deploys again.
+        Models are read through the node's ModelStore (allow-list, size caps); uploaded bytes are
+        kept in its cache, so the parameter shows a path that a later configure deploys again.
         """
         with self._serial:
             self._check_open()
@@ -97,10 +97,8 @@ class NNStream:
             previous_status, self.status = self.status, "deploy in progress"
             log.info(f"{self.stream}: deploying a network; streams keep running")
             try:
-                deployment = build_deployment(self.stream, request, Path(workdir.name), self._resize_mode)
-                if request.get("model_data") and store_upload is not None:
-                    stored = store_upload(request["model_data"])
-                    deployment = dataclasses.replace(deployment, source=str(stored))
+                deployment = build_deployment(self.stream, request, Path(workdir.name), self._resize_mode,
+                                              store=self._node.model_store, keep=self._node.running_models())
                 self._device.deploy(self.stream, deployment, Path(workdir.name))
             except Exception as e:
                 workdir.cleanup()

@@ -16,6 +16,7 @@ from ..core.tf_frames import default_tf_prefix
 from ..core.spec import PARAMETERS, ConfigError, PipelineSpec, check_value, parse_spec
 from ..device import Device, DeviceError, open_device
 from ..nn.deployment import DeployError
+from ..nn.model_source import upload_suffix
 from ..nn.model_store import ModelError, ModelStore
 from .diagnostics import diagnostics_msg
 from .nn_services import NNServices
@@ -46,6 +47,7 @@ class CameraNode(LifecycleNode):
         self._diagnostics_timer = self.create_timer(1.0, self._publish_diagnostics)
         # Device threads report failures; the transition itself must run on the executor.
         self._failure_signal = self.create_guard_condition(self._handle_failure)
+        self._fault_applied = self.create_guard_condition(lambda: self._show("sim.fault", ""))
         # The node's own updates of `<camera>.nn.*` (showing what runs) skip validation; they are
         # marked per thread, so a client's set_parameters arriving meanwhile is always validated.
         self._own_update = threading.local()
@@ -248,19 +250,30 @@ class CameraNode(LifecycleNode):
     def store_upload(self, data: bytes) -> Path:
         """Uploaded model bytes kept in the model cache; the path a later configure deploys again."""
         try:
-            return self.model_store.store_upload(data, _upload_suffix(data))
+            return self.model_store.store_upload(data, upload_suffix(bytes(memoryview(data)[:512])),
+                                                 keep=self.running_models())
         except ModelError as e:
             raise DeployError(str(e)) from None
+
+    def running_models(self) -> list[str]:
+        """What runs on each stream (kept when the upload cache is pruned)."""
+        outputs = self.outputs
+        return [nn.running.deployment.source for nn in (outputs.nn.values() if outputs else ())
+                if nn.running is not None]
 
     # -- parameters ------------------------------------------------------------------------
     def show_nn_parameters(self, stream: str, model: str, config: str, labels, resize_mode: str) -> None:
         """After a deploy or remove, `<stream>.nn.*` show what runs (`ros2 param get`)."""
+        self._show(**{f"{stream}.nn.model": model, f"{stream}.nn.config": config,
+                      f"{stream}.nn.labels": list(labels), f"{stream}.nn.resize_mode": resize_mode})
+
+    def _show(self, name: str | None = None, value=None, **values) -> None:
+        """Set parameters to what the node does, bypassing validation for this thread only."""
+        if name is not None:
+            values[name] = value
         self._own_update.active = True
         try:
-            self.set_parameters([Parameter(f"{stream}.nn.model", value=model),
-                                 Parameter(f"{stream}.nn.config", value=config),
-                                 typed(f"{stream}.nn.labels", list(labels)),
-                                 Parameter(f"{stream}.nn.resize_mode", value=resize_mode)])
+            self.set_parameters([typed(k, v) for k, v in values.items()])
         finally:
             self._own_update.active = False
 
@@ -275,8 +288,13 @@ class CameraNode(LifecycleNode):
                 return SetParametersResult(successful=False, reason=f"{p.name}: {why}")
             if self.device is not None and not PARAMETERS[p.name].runtime:
                 return SetParametersResult(successful=False, reason=f"{p.name}: {REBUILD_NOTE}")
+            if p.name == "sim.fault" and p.value and not hasattr(self.device, "inject"):
+                return SetParametersResult(successful=False, reason="sim.fault: faults are injected into a running "
+                                           "simulated device (device.type sim, configured)")
         for p in params:
             self._apply_live(p.name, p.value)
+            if p.name == "sim.fault" and p.value:
+                self._fault_applied.trigger()       # shown as "" again once this set has completed
         return SetParametersResult(successful=True)
 
     def _apply_live(self, name: str, value) -> None:
@@ -293,14 +311,3 @@ class CameraNode(LifecycleNode):
         msg.header.stamp = self.get_clock().now().to_msg()
         self._diagnostics.publish(msg)
 
-
-def _upload_suffix(data: bytes) -> str:
-    """The file suffix uploaded bytes get in the model cache, from their magic (depthai's NNArchive
-    reads the compression from the name)."""
-    if data.startswith(b"\xfd7zXZ\x00"):
-        return "tar.xz"
-    if data.startswith(b"\x1f\x8b"):
-        return "tar.gz"
-    if data[257:262] == b"ustar":
-        return "tar"
-    return "onnx"

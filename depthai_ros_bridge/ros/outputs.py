@@ -15,7 +15,7 @@ from ..core.camera_info import static_transforms, stream_camera_info
 from ..core.compression import compressed_depth, jpeg
 from ..core.encodings import encoding_of
 from ..core.colour import colorize_scene
-from ..device.frames import frame_array
+from ..device.frames import frame_array, frame_is_intact
 from ..core.pointcloud import XYZ, XYZRGB, CloudProjector, depth_metres
 from ..core.rates import RateLimiter, RateMeter
 from ..core.spec import CAMERA_STREAMS, PipelineSpec
@@ -36,6 +36,7 @@ class Outputs:
         self._images: dict[str, conv.ImageMessage] = {}           # Image topic -> its kept message
         self.limiters = {s: RateLimiter(spec.streams[s].max_fps) for s in spec.streams}
         self.received = {s: RateMeter() for s in spec.streams}    # frames from the device
+        self.corrupt = {s: 0 for s in spec.streams}               # of those, dropped as broken
         self.published = {}                                        # topic -> RateMeter
         self.depth_limit_m = spec.stereo.depth_limit_m
         self.compression = spec.compressed
@@ -101,6 +102,9 @@ class Outputs:
             if frame is None or not self._spec.enabled(camera):
                 continue
             self.received[camera].tick(now)
+            if not frame_is_intact(frame):      # wrong size or truncated: dropped and counted, never published
+                self.corrupt[camera] += 1
+                continue
             images[camera] = frame_array(frame)
             if camera == "rgb":
                 self._last_rgb = images[camera]        # colours the point cloud of a frame set without colour
@@ -108,6 +112,9 @@ class Outputs:
                 self._publish_camera(camera, images[camera], seconds)
         if "depth" in frames.frames and self._spec.enabled("stereo"):
             self.received["stereo"].tick(now)
+            if not all(frame_is_intact(frames.frames[k]) for k in ("depth", "disparity") if k in frames.frames):
+                self.corrupt["stereo"] += 1
+                return
             self._last_depth_mm = frame_array(frames.frames["depth"])
             if self.limiters["stereo"].allow(frames.timestamp):
                 self._publish_stereo(frames, self._last_depth_mm, seconds)

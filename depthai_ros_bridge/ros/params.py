@@ -89,6 +89,7 @@ def _live_handlers() -> dict[str, Callable[[Any, Any, Any], None]]:
         "compressed.jpeg_quality": lambda o, d, v: setattr(o, "compression", replace(o.compression,
                                                                                       jpeg_quality=int(v))),
         "compressed.png_level": lambda o, d, v: setattr(o, "compression", replace(o.compression, png_level=int(v))),
+        "sim.fault": lambda o, d, v: d.inject(v) if v else None,
     }
     for stream in STREAMS:
         handlers[f"{stream}.max_fps"] = lambda o, d, v, s=stream: setattr(o.limiters[s], "max_fps", float(v))

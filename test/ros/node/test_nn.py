@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Float32MultiArray
 from std_srvs.srv import Trigger
 from vision_msgs.msg import Detection2DArray, Detection3DArray, LabelInfo
+
+from depthai_ros_bridge.core.overlay import class_colour
 
 MODELS = Path(__file__).resolve().parents[3] / "models"
 SSD_ARCHIVE = MODELS / "demo-colour-ssd.tar.xz"
@@ -55,7 +58,9 @@ def _publisher_count(h, topic):
 
 @pytest.fixture(scope="module")
 def active(ros):
-    h = Harness(**{**FAST_SIM, "stereo.align": "rgb"})
+    # The bad-model cases live in pytest's temporary directories: allowed here, next to models/.
+    h = Harness(**{**FAST_SIM, "stereo.align": "rgb",
+                   "nn.allowed_model_dirs": [str(MODELS), tempfile.gettempdir()]})
     assert h.transition("configure") and h.transition("activate")
     yield h
     h.close()
@@ -112,7 +117,8 @@ def test_overlay_is_drawn_only_for_a_subscriber(active):
     msg = overlay.wait()
     assert (msg.encoding, msg.width, msg.height) == ("bgr8", 1280, 720)
     pixels = np.frombuffer(bytes(msg.data), np.uint8).reshape(720, 1280, 3)
-    assert ((pixels == (0, 255, 0)).all(axis=2)).sum() > 500      # the drawn boxes
+    drawn = sum(((pixels == class_colour(label)).all(axis=2)).sum() for label in LABELS)
+    assert drawn > 500      # the boxes and tags, in their classes' colours
 
 
 def test_remove_stops_detections_keeps_images_then_another_format_deploys(active):
@@ -136,7 +142,8 @@ def test_model_data_deploys_from_bytes(active):
     h = active
     result = deploy(h, model_data=SSD_ARCHIVE.read_bytes())
     assert result.successful, result.reason
-    assert h.node.get_parameter("rgb.nn.model").value.startswith("model_data sha256:")
+    shown = h.node.get_parameter("rgb.nn.model").value
+    assert "/.cache/depthai_ros_bridge/models/" in shown and shown.endswith(".tar.xz")
 
 
 def test_generic_network_publishes_its_tensors_with_labelled_dims(active):
@@ -203,14 +210,14 @@ def _bad_models(tmp: Path) -> dict:
     }
 
 
-REASONS = {"missing file": "does not exist", "unreadable file": "cannot be read", "empty file": "is empty",
-           "wrong extension": "unsupported file type", "wrong magic": "does not look like",
-           "truncated archive": "corrupt or truncated", "path traversal": "outside the archive",
-           "invalid config.json": "config.json is invalid", "config.json not an archive config": "config.json",
+REASONS = {"missing file": "does not exist", "unreadable file": "cannot be opened", "empty file": "is empty",
+           "wrong extension": "unsupported file type", "wrong magic": "the content is not one",
+           "truncated archive": "truncated", "path traversal": "outside the archive",
+           "invalid config.json": "config.json is not valid JSON", "config.json not an archive config": "config.json",
            "nn_config not JSON": "not valid JSON", "unknown type": "nn_config.type",
            "YOLO without num_classes": "num_classes is required", "anchors wrong length": "anchors",
            "threshold above 1": "iou_threshold must be in [0, 1]",
-           "negative threads": "num_inference_threads must be an integer >= 1",
+           "negative threads": "num_inference_threads must be an integer in [1, 8]",
            "outputs don't match type": "YOLO", ".blob on the simulator": "runs ONNX models",
            "model and model_data": "not both", "neither model nor model_data": "no model"}
 
@@ -237,16 +244,20 @@ def test_oversized_archive_member_is_refused_before_it_is_read(active, tmp_path)
     header.size = 300 * 1024 * 1024            # claimed in the header; the data is never read
     (tmp_path / "huge.tar").write_bytes(header.tobuf())
     result = deploy(active, model=str(tmp_path / "huge.tar"))
-    assert not result.successful and "over the" in result.reason and "byte limit" in result.reason
+    assert not result.successful and "nn.max_model_bytes" in result.reason, result.reason
 
 
-def test_unknown_or_disabled_stream_has_no_deploy_service(ros):
+def test_a_disabled_stream_refuses_deploys_naming_its_parameter(ros):
     h = Harness(**{**FAST_SIM, "left.enabled": False, "right.enabled": False, "stereo.enabled": False})
     try:
+        result = deploy(h, model=str(SSD_ARCHIVE))          # services answer in every state
+        assert not result.successful and "node is unconfigured" in result.reason and "configure" in result.reason
         assert h.transition("configure")
+        result = deploy(h, stream="left", model=str(SSD_ARCHIVE))
+        assert not result.successful and "left.enabled is false" in result.reason
+        assert deploy(h, model=str(SSD_ARCHIVE)).successful
         services = {name for name, _ in h.node.get_service_names_and_types_by_node(h.name, "/")}
-        assert h.topic("rgb/nn/deploy") in services
-        assert h.topic("left/nn/deploy") not in services and h.topic("depth/nn/deploy") not in services
+        assert h.topic("depth/nn/deploy") not in services
     finally:
         h.close()
 
@@ -280,7 +291,7 @@ def test_network_given_by_parameters_is_deployed_at_configure(ros):
 
 
 def test_bad_network_parameter_fails_configure_naming_it(ros):
-    h = Harness(**{**FAST_SIM, "rgb.nn.model": "/nonexistent/model.onnx", "rgb.nn.config": YOLO_CONFIG})
+    h = Harness(**{**FAST_SIM, "rgb.nn.model": str(MODELS / "nonexistent.onnx"), "rgb.nn.config": YOLO_CONFIG})
     try:
         assert not h.transition("configure")
         assert "rgb.nn.model" in h.node.last_error and "does not exist" in h.node.last_error
