@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import array
 import hashlib
+import json
 import sys
 import time
 from pathlib import Path
@@ -57,11 +58,39 @@ def upload(node, base: str, path: str):
     return digest, pub
 
 
+class CliError(Exception):
+    """A problem with what was typed: printed as one line, exit status 2."""
+
+
+def config_text(config: str) -> str:
+    """`--config`: JSON text, or `@file` read here; checked to be a JSON object before anything is sent."""
+    text = config
+    if config.startswith("@"):
+        try:
+            text = Path(config[1:]).expanduser().read_text()
+        except FileNotFoundError:
+            raise CliError(f"--config {config}: no such file") from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise CliError(f"--config {config}: cannot read it ({e.__class__.__name__})") from None
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise CliError(f"--config: not JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+    if not isinstance(parsed, dict):
+        raise CliError('--config: must be a JSON object, e.g. \'{"type": "YOLO", "classes": 80}\'')
+    return text
+
+
+def check_local_model(model: str, upload: bool) -> None:
+    if upload and not Path(model).expanduser().is_file():
+        raise CliError(f"--upload {model}: no such file")
+
+
 def deploy_request(model: str, config: str, labels: list[str], resize_mode: str):
-    """`model`: a path on this machine (sent resolved), or `sha256:<hex>` of an upload."""
+    """`model`: a path on this machine (sent resolved), or `sha256:<hex>` of an upload; `config`: JSON text."""
     params = [Parameter("model", value=model if model.startswith("sha256:") else str(Path(model).resolve()))]
     if config:
-        params.append(Parameter("nn_config", value=Path(config[1:]).read_text() if config.startswith("@") else config))
+        params.append(Parameter("nn_config", value=config))
     if labels:
         params.append(Parameter("labels", value=labels))
     if resize_mode:
@@ -84,7 +113,28 @@ def main(argv: list[str] | None = None) -> int:
     remove.add_argument("stream", choices=CAMERA_STREAMS)
     sub.add_parser("status", help="what runs on each stream")
     args = parser.parse_args(argv)
+    try:    # what was typed is checked before ROS starts: one line, never a traceback
+        config = config_text(args.config) if args.command == "deploy" and args.config else ""
+        if args.command == "deploy":
+            check_local_model(args.model, args.upload)
+    except CliError as e:
+        print(f"oak_nn: {e}", file=sys.stderr)
+        return 2
+    try:
+        return _run(args, config)
+    except SystemExit as e:        # _call/upload: the node is not there or does not answer
+        if isinstance(e.code, str):
+            print(f"oak_nn: {e.code}", file=sys.stderr)
+            return 1
+        raise
+    except KeyboardInterrupt:
+        return 130
+    except OSError as e:
+        print(f"oak_nn: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 1
 
+
+def _run(args, config: str) -> int:
     rclpy.init()
     node = rclpy.create_node("oak_nn_cli")
     try:
@@ -92,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "deploy":
             model, keep = upload(node, base, args.model) if args.upload else (args.model, None)
             result = _call(node, SetParametersAtomically, f"{base}/{args.stream}/nn/deploy",
-                           deploy_request(model, args.config, args.labels, args.resize_mode)).result
+                           deploy_request(model, config, args.labels, args.resize_mode)).result
             del keep
             print(("deployed: " if result.successful else "deploy failed: ") + result.reason)
             return 0 if result.successful else 1
