@@ -134,7 +134,7 @@ class HostNetwork:
         image = self.mapping.prepare(frame)
         stamp = datetime.timedelta(seconds=timestamp)
         if self._detector is not None:
-            return NNResult(self._detector.detect(image, seq, stamp), None, self.mapping)
+            return NNResult(self._detector.detect(image, seq, stamp), None, self.mapping, self.deployment)
         tensor = image.transpose(2, 0, 1) if self._planar else image
         dtype = np.uint8 if self._input.type == "tensor(uint8)" else np.float32
         outputs = self._session.run(None, {self._input.name: np.ascontiguousarray(tensor[None], dtype)})
@@ -143,7 +143,7 @@ class HostNetwork:
             tensors.addTensor(spec.name, np.ascontiguousarray(value, np.float32))
         tensors.setSequenceNum(seq)
         tensors.setTimestamp(stamp)
-        return NNResult(None, tensors, self.mapping)
+        return NNResult(None, tensors, self.mapping, self.deployment)
 
     def close(self) -> None:
         if self._detector is not None:

@@ -89,7 +89,7 @@ class CameraNode(LifecycleNode):
         if self.lifecycle_state == "inactive":
             self.trigger_activate()
         else:
-            self.get_logger().warn(f"autostart: configure failed, the node stays unconfigured; fix the parameter "
+            self.get_logger().warning(f"autostart: configure failed, the node stays unconfigured; fix the parameter "
                                    f"named above, then: ros2 lifecycle set {self.get_fully_qualified_name()} configure")
 
     def finish(self) -> None:
@@ -200,7 +200,7 @@ class CameraNode(LifecycleNode):
             try:
                 device.close()        # joins the device threads: nothing publishes after this
             except Exception as e:  # noqa: BLE001
-                self.get_logger().warn(f"closing the device: {e!r}")
+                self.get_logger().warning(f"closing the device: {e!r}")
         if outputs is not None:
             try:   # raising here would send rclpy to on_error without telling anyone why
                 outputs.destroy()

@@ -46,7 +46,7 @@ class Supervisor:
         self._target = "active" if was_active else "inactive"
         self._lost_at = time.monotonic()
         self._next_attempt = self._lost_at + FIRST_BACKOFF_S
-        self._node.get_logger().warn(f"device lost; reconnecting (first attempt in {FIRST_BACKOFF_S:.1f} s)")
+        self._node.get_logger().warning(f"device lost; reconnecting (first attempt in {FIRST_BACKOFF_S:.1f} s)")
 
     def cancel(self) -> None:
         self.recovering = False
@@ -67,7 +67,7 @@ class Supervisor:
         if node.lifecycle_state == "inactive":      # configured but not activated: undo, retry whole
             node.trigger_cleanup()
         self._next_attempt = time.monotonic() + self._backoff
-        node.get_logger().warn(f"reconnect attempt {self.attempts} failed ({self.last_attempt_error}); "
+        node.get_logger().warning(f"reconnect attempt {self.attempts} failed ({self.last_attempt_error}); "
                                f"next in {self._backoff:.1f} s")
         self._backoff = min(2 * self._backoff, MAX_BACKOFF_S)
 

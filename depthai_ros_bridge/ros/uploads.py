@@ -66,7 +66,7 @@ class UploadReceiver:
         try:
             match = DIGEST.match(digest_label(raw))
             if match is None:
-                self._node.get_logger().warn(f"{TOPIC}: upload without a 'sha256:<hex>' layout.dim[0].label ignored")
+                self._node.get_logger().warning(f"{TOPIC}: upload without a 'sha256:<hex>' layout.dim[0].label ignored")
                 return
             digest = match.group(1)
             limit = self._node.model_store.max_model_bytes
