@@ -10,12 +10,16 @@ import sys
 import time
 
 import rclpy
+from rcl_interfaces.msg import ParameterType
+from rcl_interfaces.srv import GetParameters
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
+from rclpy.parameter import parameter_value_to_python
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from rclpy.serialization import deserialize_message
 
 from depthai_ros_bridge.core.rates import RateMeter
+from depthai_ros_bridge.core.spec import PARAMETERS, parse_spec
 
 _LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
@@ -31,7 +35,39 @@ class TopicRateMonitor(Node):
         super().__init__("topic_rate_monitor")
         self._prefix = target_node.rstrip("/") + "/"
         self._subs, self._meters, self._last_spatial = {}, {}, {}     # _last_spatial: topic -> (type, bytes)
+        self._latched: set[str] = set()
+        self._spec = None                       # the node's pipeline spec: each stream's configured rate
+        self._asked = None
         self.create_timer(period_s, self._discover)
+
+    def _ask_parameters(self) -> None:
+        """The node's parameters, once: parsed as the node does, they give each stream's configured rate."""
+        names = list(PARAMETERS)
+        client = self.create_client(GetParameters, f"{self._prefix}get_parameters")
+        if not client.service_is_ready():
+            self.destroy_client(client)
+            return
+        self._asked = client.call_async(GetParameters.Request(names=names))
+
+        def parsed(future) -> None:
+            try:
+                values = {n: parameter_value_to_python(v) for n, v in zip(names, future.result().values)
+                          if v.type != ParameterType.PARAMETER_NOT_SET}
+                self._spec = parse_spec(values)
+            except Exception as e:  # noqa: BLE001 - the rates are still worth printing
+                self.get_logger().warning(f"no configured rates: {e}")
+            self.destroy_client(client)
+        self._asked.add_done_callback(parsed)
+
+    def configured(self, topic: str) -> str:
+        """What the node is configured to publish on `topic`, for the report's last column."""
+        if topic in self._latched:
+            return "latched: sent once per activation/deploy, not a rate"
+        stream = topic[len(self._prefix):].split("/")[0]
+        if self._spec is None or stream not in self._spec.streams:
+            return ""
+        expected = self._spec.expected_rate(stream)
+        return f"configured <= {expected:.1f}" if "/nn/" in topic else f"configured {expected:.1f}"
 
     def _remember(self, topic: str, msg_type, raw: bytes) -> None:
         self._meters[topic].tick(time.monotonic())
@@ -39,15 +75,22 @@ class TopicRateMonitor(Node):
             self._last_spatial[topic] = (msg_type, raw)
 
     def _discover(self) -> None:
+        if self._asked is None:
+            self._ask_parameters()
         for topic, types in self.get_topic_names_and_types():
             if topic.startswith(self._prefix) and topic not in self._subs and "/transition_event" not in topic:
+                publishers = self.get_publishers_info_by_topic(topic)
+                if not publishers:          # a topic the node subscribes to (nn/upload): nothing to measure
+                    continue
                 self._meters[topic] = RateMeter(window_s=1e9)
                 # Reliable where every publisher is (best effort would lose large messages between
                 # processes), else best effort, which matches any publisher; latched topics need
                 # transient local to get what was published before we joined.
-                reliable = all(p.qos_profile.reliability == ReliabilityPolicy.RELIABLE
-                               for p in self.get_publishers_info_by_topic(topic))
-                qos = _LATCHED if topic.endswith("/label_info") else \
+                reliable = all(p.qos_profile.reliability == ReliabilityPolicy.RELIABLE for p in publishers)
+                if topic.endswith("/label_info") or all(
+                        p.qos_profile.durability == DurabilityPolicy.TRANSIENT_LOCAL for p in publishers):
+                    self._latched.add(topic)
+                qos = _LATCHED if topic in self._latched else \
                     QoSProfile(depth=10) if reliable else qos_profile_sensor_data
                 msg_type = message_class(types[0])
                 # Serialized messages: counting them needs no Python message (images would cost most).
@@ -56,10 +99,11 @@ class TopicRateMonitor(Node):
 
     def report(self) -> str:
         now = time.monotonic()
-        lines = [f"{'topic':<48} {'rate (Hz)':>9} {'messages':>8}"]
+        # Rows: topic, measured rate, messages, then what the node is configured to publish.
+        lines = [f"{'topic':<48} {'rate (Hz)':>9} {'messages':>8}  configured (Hz)"]
         for topic in sorted(self._meters):
             meter = self._meters[topic]
-            lines.append(f"{topic:<48} {meter.rate(now):>9.2f} {meter.count:>8}")
+            lines.append(f"{topic:<48} {meter.rate(now):>9.2f} {meter.count:>8}  {self.configured(topic)}".rstrip())
         for topic, (msg_type, raw) in sorted(self._last_spatial.items()):
             msg = deserialize_message(raw, msg_type)
             seen = ", ".join(f"{d.results[0].hypothesis.class_id} at {d.bbox.center.position.z:.2f} m"

@@ -16,7 +16,7 @@ def test_timed_run_reports_every_topic_and_the_detections_then_the_node_exits_cl
         cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "Traceback" not in out.stderr, out.stderr[-3000:]
-    rates = dict(re.findall(r"^(/\S+)\s+([\d.]+)\s+\d+$", out.stdout, re.M))
+    rates = dict(re.findall(r"^(/\S+)\s+([\d.]+)\s+\d+\b", out.stdout, re.M))
     for stream in ("rgb", "left", "right", "stereo"):
         for topic in ("image_raw", "camera_info"):
             assert float(rates[f"/robot/cam/{stream}/{topic}"]) > 0, out.stdout
@@ -26,3 +26,9 @@ def test_timed_run_reports_every_topic_and_the_detections_then_the_node_exits_cl
     seen = re.search(r"^last /robot/cam/rgb/nn/spatial_detections: (.*)$", out.stdout, re.M).group(1)
     for label in ("crate", "ball", "barrel", "cone"):
         assert re.search(rf"{label} at \d+\.\d\d m", seen), seen
+    # Each topic's configured rate beside the measured one; latched topics say so instead of a rate.
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^(/\S+)\s+[\d.]+\s+\d+\s*(.*)$", out.stdout, re.M)}
+    assert rows["/robot/cam/rgb/image_raw"] == "configured 10.0", out.stdout
+    assert rows["/robot/cam/stereo/image_raw"] == "configured 10.0", out.stdout
+    assert rows["/robot/cam/rgb/nn/detections"] == "configured <= 10.0", out.stdout
+    assert rows["/robot/cam/rgb/nn/label_info"].startswith("latched"), out.stdout
