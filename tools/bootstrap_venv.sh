@@ -26,6 +26,31 @@ PYTHON="${PYTHON:-python3}"
 log() { printf '[venv] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
+# A long step says it is alive: a line every HEARTBEAT_S seconds while it runs, then how long
+# it took. (Measured on 2 cores: all steps ~4.5 min cold, pip ~3 min of it; ~13 s warm.)
+HEARTBEAT_S="${HEARTBEAT_S:-20}"
+timed() {  # timed "what" command args...
+  local what="$1" start=$SECONDS beat rc=0
+  shift
+  log "$what ..."
+  ( while sleep "$HEARTBEAT_S"; do log "  ... $what: still running ($((SECONDS - start)) s)"; done ) &
+  beat=$!
+  "$@" || rc=$?
+  kill "$beat" 2>/dev/null; wait "$beat" 2>/dev/null || true
+  [ "$rc" = 0 ] || die "$what failed (exit $rc)"
+  log "  $what: done in $((SECONDS - start)) s"
+}
+# pip without -q, reduced to one line per package it fetches (its progress bars need a terminal).
+pip_progress() {
+  "$VPY" -m pip install --disable-pip-version-check --progress-bar off "$@" 2>&1 \
+    | while IFS= read -r line; do
+        case "$line" in
+          Collecting*|Installing\ collected*|Successfully\ installed*) log "  pip: ${line:0:110}" ;;
+          *ERROR*|*error:*) printf '%s\n' "$line" >&2 ;;
+        esac
+      done
+}
+
 sha_of() {  # sha256 over the names and contents of the given files/dirs
   local f
   {
@@ -81,8 +106,8 @@ VPY="$VENV/bin/python"
 # --- 2. requirements -------------------------------------------------------------
 req_hash="$(sha_of requirements.txt)"
 if ! stamp_ok .drb-requirements.sha256 "$req_hash"; then
-  log "pip install -r requirements.txt"
-  "$VPY" -m pip install --disable-pip-version-check -q -r requirements.txt
+  timed "pip install -r requirements.txt (ROS 2 wheels, depthai, onnxruntime, OpenCV; minutes when cold)" \
+    pip_progress -r requirements.txt
   echo "$req_hash" >"$VENV/.drb-requirements.sha256"
 fi
 
@@ -91,8 +116,7 @@ if_hash="$(sha_of interfaces tools/build_interfaces.sh tools/cmake requirements.
 if ! stamp_ok .drb-interfaces.sha256 "$if_hash" \
    || [ ! -d "$VENV/share/vision_msgs" ] || [ ! -d "$VENV/share/tf2_msgs" ] \
    || ! grep -q '>>> depthai_ros_bridge ROS environment >>>' "$VENV/bin/activate"; then
-  log "building interface packages (vision_msgs, tf2_msgs)"
-  tools/build_interfaces.sh "$VENV"
+  timed "building interface packages (vision_msgs, tf2_msgs; about a minute)" tools/build_interfaces.sh "$VENV"
   echo "$if_hash" >"$VENV/.drb-interfaces.sha256"
 fi
 
@@ -100,10 +124,10 @@ fi
 if [ -f setup.py ] || [ -f pyproject.toml ]; then
   pkg_hash="$(sha_of setup.py setup.cfg pyproject.toml package.xml)"
   if ! stamp_ok .drb-editable.sha256 "$pkg_hash"; then
-    log "pip install -e . (depthai_ros_bridge, editable)"
     # No build isolation: setuptools is pinned in requirements.txt, and this
     # keeps the editable install offline and quick.
-    "$VPY" -m pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e .
+    timed "pip install -e . (depthai_ros_bridge, editable)" \
+      "$VPY" -m pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e .
     echo "$pkg_hash" >"$VENV/.drb-editable.sha256"
   fi
 else
