@@ -30,7 +30,8 @@ def sustained_rates(seconds: float, capture_s: float | None) -> Table:
     cpu = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / wall
     table = Table(f"2. Sustained publish rate, real node + simulated OAK-D, {SIM_CONFIG.name} defaults "
                   f"({seconds:.0f} s)", ["topic", "measured Hz", "configured Hz", "ratio", "messages"])
-    for topic, hz, count in re.findall(r"^(/\S+)\s+([\d.]+)\s+(\d+)\s*$", proc.stdout, re.M):
+    # topic, Hz, messages (and whatever the monitor says after them)
+    for topic, hz, count in re.findall(r"^(/\S+)\s+([\d.]+)\s+(\d+)\b", proc.stdout, re.M):
         stream = topic.split("/")[2]
         if topic.endswith("/label_info"):           # published once per deploy (transient local)
             table.rows.append([topic, f"{float(hz):.2f}", "once", "—", count])

@@ -93,12 +93,16 @@ def python_heap_growth(outputs, framesets, sub: Subscriber, seconds: float = 2.0
 
 
 class _BridgeNode:
-    """Mixed into a LifecycleNode: the two things Outputs' NN streams ask of the camera node."""
+    """Mixed into a LifecycleNode: what Outputs' NN streams ask of the camera node (ros/node.py)."""
 
     is_active = True
+    model_store = None          # the node's ModelStore: set in bridge_at_30fps
 
     def show_nn_parameters(self, *args) -> None:
         pass
+
+    def running_models(self) -> list[str]:
+        return []
 
 
 def deploy_networks(outputs, spec) -> str:
@@ -125,11 +129,13 @@ def bridge_at_30fps(sub: Subscriber, seconds: float, frames: int) -> tuple[list[
 
     from depthai_ros_bridge.core.spec import parse_spec
     from depthai_ros_bridge.device.sim import SimDevice
+    from depthai_ros_bridge.nn.model_store import ModelStore
     from depthai_ros_bridge.ros.outputs import Outputs
 
     spec = parse_spec(flat_parameters(SIM_CONFIG) | REPLAY_FPS_OVERRIDES, "oak")
     device = SimDevice(spec)
     node = type("BenchCameraNode", (_BridgeNode, LifecycleNode), {})("oak")
+    node.model_store = ModelStore.default()
     clock_offset = node.get_clock().now().nanoseconds * 1e-9 - time.monotonic()
     outputs = Outputs(node, spec, device, clock_offset)
     no_detections = deploy_networks(outputs, spec)
