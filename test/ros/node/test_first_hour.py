@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import numpy as np
 
@@ -151,3 +152,36 @@ def test_disparity_carries_the_right_cameras_frame_and_colours_span_the_scene(no
     reds = (got[..., 2] > 200) & (got[..., 0] < 60) & valid
     blues = (got[..., 0] > 120) & (got[..., 2] < 60) & valid
     assert reds.mean() > 0.01 and blues.mean() > 0.01     # the scene spans the map, not one flat blue
+
+
+def test_the_readmes_yolov5_deploy_with_anchors_works(nodes):
+    """README's `oak_nn deploy … demo-colour-yolov5.onnx … anchors …` command, as oak_nn sends it."""
+    import re
+    import shlex
+
+    from rcl_interfaces.srv import SetParametersAtomically
+    from vision_msgs.msg import Detection2DArray
+
+    from depthai_ros_bridge.ros import nn_cli
+    root = Path(__file__).resolve().parents[3]
+    readme = (root / "README.md").read_text()
+    command = re.search(r"^oak_nn deploy rgb models/demo-colour-yolov5\.onnx.*?'\n(?=oak_nn|```)", readme,
+                        re.M | re.S).group(0)
+    argv = shlex.split(command.replace("\\\n", " "))[1:]
+    args = {"labels": argv[argv.index("--labels") + 1:argv.index("--config")],
+            "config": argv[argv.index("--config") + 1]}
+    node = nodes.camera("oak_yolov5", "", **RGB_ONLY)
+    detections = nodes.subscribe("/oak_yolov5/rgb/nn/detections", Detection2DArray)
+    node.trigger_configure()
+    node.trigger_activate()
+    request = nn_cli.deploy_request(str(root / argv[2]), nn_cli.config_text(args["config"]), args["labels"], "")
+    client = nodes.client.create_client(SetParametersAtomically, "/oak_yolov5/rgb/nn/deploy")
+    assert client.wait_for_service(timeout_sec=30.0)
+    done = threading.Event()
+    future = client.call_async(request)
+    future.add_done_callback(lambda _: done.set())
+    assert done.wait(60.0)
+    result = future.result().result
+    assert result.successful, result.reason
+    wait_until(lambda: any({r.results[0].hypothesis.class_id for r in m.detections} >= {"crate", "ball"}
+                           for m in detections.messages), what="YOLOv5 detections of the demo scene")
