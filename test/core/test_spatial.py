@@ -50,3 +50,20 @@ def test_quantiles_equal_numpys_linear_interpolation(n):
     values = np.sort(np.random.default_rng(n).random(n).astype(np.float32))
     for q in (0.1, 0.5, 0.9):
         assert _quantile(values, q) == pytest.approx(float(np.quantile(values.astype(np.float64), q)), abs=1e-6)
+
+
+def test_depth_extent_is_the_visible_surfaces_spread_over_the_whole_box():
+    # A ball of radius 0.25 m at 2 m in front of a wall at 5 m: its visible surface spans 2.0..2.25 m.
+    r, zc = 0.25, 2.25
+    yy, xx = np.mgrid[:400, :640].astype(np.float32)
+    x, y = (xx - CAMERA.cx) / CAMERA.fx, (yy - CAMERA.cy) / CAMERA.fy
+    # ray-sphere intersection along (x, y, 1): nearest root of |t*(x,y,1) - (0,0,zc)|^2 = r^2
+    a, b, c = x * x + y * y + 1, -2 * zc, zc * zc - r * r
+    disc = b * b - 4 * a * c
+    t = (-b - np.sqrt(np.maximum(disc, 0))) / (2 * a)
+    depth = np.where(disc > 0, t, 5.0).astype(np.float32)
+    half = r / (zc - r) * CAMERA.fx
+    box = (CAMERA.cx - half, CAMERA.cy - half, CAMERA.cx + half, CAMERA.cy + half)
+    spatial = locate(depth, box, CAMERA, SpatialConfig())
+    assert spatial.centre[2] == pytest.approx(2.0, abs=0.05)       # the front, as the camera sees it
+    assert 0.4 * r < spatial.size[2] < r             # the front half's spread, not 1-4 cm, not the wall
