@@ -140,6 +140,7 @@ class Camera:
             self.proc.wait()
             rc = None
         took = time.monotonic() - sent
+        print(f"{self.fqn}: {signal.Signals(sig).name} -> exit {self.proc.returncode} in {took:.2f} s")
         self._node.destroy_subscription(self._sub)
         return rc, took, self.output.text()
 
