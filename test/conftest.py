@@ -36,6 +36,8 @@ _MARKERS = {
     "ros/test_signals.py": "dds",
     "test_interfaces.py::test_messages_cross_dds_between_processes_with_upstream_hashes": "dds",
     "nn/test_model_archives.py::test_a_zeros_bomb_is_refused_with_bounded_memory": "slow",
+    "ros/test_entry_point.py": "slow",
+    "test_dry_run.py::test_the_module_and_its_pipeline_description_from_the_command_line": "slow",
     "test_colcon_build.py": "slow",
     "test_import_guards.py": "slow",
 }
