@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from rcl_interfaces.msg import ParameterType, SetParametersResult
 from rcl_interfaces.srv import SetParameters, SetParametersAtomically
+from rclpy.parameter_service import ParameterService
 
 _KNOWN_TYPES = {getattr(ParameterType, name) for name in dir(ParameterType) if name.startswith("PARAMETER_")}
 MAX_PARAMETERS_PER_REQUEST = 1000
@@ -50,8 +51,5 @@ def _guarded(srv, logger):
 def guard_parameter_services(node) -> None:
     """Wrap the parameter services rclpy made for `node` (call after the node is constructed)."""
     for srv in node.services:
-        if srv.srv_name.startswith(node.get_fully_qualified_name() + "/") and \
-                srv.srv_name.rsplit("/", 1)[1] in ("set_parameters", "set_parameters_atomically",
-                                                   "get_parameters", "describe_parameters",
-                                                   "get_parameter_types", "list_parameters"):
+        if isinstance(getattr(srv.callback, "__self__", None), ParameterService):
             srv.callback = _guarded(srv, node.get_logger())
