@@ -9,6 +9,12 @@ hashes real ROS installs publish (e.g. TFMessage below is what `ros2 topic info
 -v /tf` reports). The hash covers field names, types and order of a type and of
 everything it references; it does not cover constants or default values, so
 those are checked separately against the .msg sources.
+
+ffmpeg_image_transport_msgs/FFMPEGPacket: no published hash was found, so the expected one was
+computed independently of our build, by hand from REP-2011's rules (field type ids, the JSON
+form rosidl hashes) over upstream's msg/FFMPEGPacket.msg (ros-misc-utilities/
+ffmpeg_image_transport_msgs, commit a4b3f19, version 1.0.x) with std_msgs/Header and
+builtin_interfaces/Time as references; our build produces the same value.
 """
 from __future__ import annotations
 
@@ -70,6 +76,8 @@ UPSTREAM_HASHES = {
         "RIHS01_4cc565da6b64726d0b0be1ce20f3a3a695679b841a79abfca2fcdc94f562b08d",
     "tf2_msgs/srv/FrameGraph_Response":
         "RIHS01_e33d5473ce0fac04c66203779f2b719a9de0f8388b248852d3a47a019e62e36d",
+    "ffmpeg_image_transport_msgs/msg/FFMPEGPacket":
+        "RIHS01_648d84e0d33cbf76daf54b094d8f06154b8a24800a19c14371754df799fbaf79",
     "tf2_msgs/action/LookupTransform":
         "RIHS01_0b8adf6bc0b5958879e3265b41a457e03558fe523890a81252c70eba97a82c5d",
     "tf2_msgs/action/LookupTransform_Feedback":
@@ -107,6 +115,7 @@ UPSTREAM_INTERFACES = {
         "VisionClass", "VisionInfo")},
     "tf2_msgs": {"msg/TF2Error.msg", "msg/TFMessage.msg", "srv/FrameGraph.srv",
                  "action/LookupTransform.action"},
+    "ffmpeg_image_transport_msgs": {"msg/FFMPEGPacket.msg"},
 }
 
 # The only constants upstream defines in these packages.
@@ -215,6 +224,9 @@ def test_tf2error_constants_in_python():
                                    ("threshold", "float")]),
     ("vision_msgs.msg.VisionClass", [("class_id", "uint16"), ("class_name", "string")]),
     ("tf2_msgs.msg.TFMessage", [("transforms", "sequence<geometry_msgs/TransformStamped>")]),
+    ("ffmpeg_image_transport_msgs.msg.FFMPEGPacket", [
+        ("header", "std_msgs/Header"), ("width", "int32"), ("height", "int32"), ("encoding", "string"),
+        ("pts", "uint64"), ("flags", "uint8"), ("is_bigendian", "boolean"), ("data", "sequence<uint8>")]),
 ])
 def test_python_fields_in_upstream_order(cls_path, fields):
     module, _, name = cls_path.rpartition(".")

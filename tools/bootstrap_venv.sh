@@ -10,7 +10,7 @@
 #      on a machine that has them this is a handful of `command -v` checks.
 #   1. python3 -m venv VENV
 #   2. pip install -r requirements.txt           stamp: hash of requirements.txt
-#   3. tools/build_interfaces.sh (vision_msgs, tf2_msgs into the venv prefix)
+#   3. tools/build_interfaces.sh (vision_msgs, tf2_msgs, ffmpeg_image_transport_msgs into the venv prefix)
 #                                                stamp: hash of interfaces/, the
 #                                                build script, requirements.txt
 #   4. pip install -e . (this package, editable)  stamp: hash of setup.py/setup.cfg/
@@ -115,8 +115,9 @@ fi
 if_hash="$(sha_of interfaces tools/build_interfaces.sh tools/cmake requirements.txt)"
 if ! stamp_ok .drb-interfaces.sha256 "$if_hash" \
    || [ ! -d "$VENV/share/vision_msgs" ] || [ ! -d "$VENV/share/tf2_msgs" ] \
+   || [ ! -d "$VENV/share/ffmpeg_image_transport_msgs" ] \
    || ! grep -q '>>> depthai_ros_bridge ROS environment >>>' "$VENV/bin/activate"; then
-  timed "building interface packages (vision_msgs, tf2_msgs; about a minute)" tools/build_interfaces.sh "$VENV"
+  timed "building interface packages (vision_msgs, tf2_msgs, ffmpeg_image_transport_msgs; about a minute)" tools/build_interfaces.sh "$VENV"
   echo "$if_hash" >"$VENV/.drb-interfaces.sha256"
 fi
 

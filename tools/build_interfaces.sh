@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the ROS 2 interface packages that PyPI lacks (interfaces/vision_msgs,
-# interfaces/tf2_msgs) with the rosidl/ament wheels installed in a venv and the
+# interfaces/tf2_msgs, interfaces/ffmpeg_image_transport_msgs) with the rosidl/ament wheels installed in a venv and the
 # system CMake + C/C++ compiler, and install them into that venv's own prefix.
 #
 #   tools/build_interfaces.sh [VENV]        (default: $VIRTUAL_ENV, else ./.venv)
@@ -35,7 +35,7 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${1:-${VIRTUAL_ENV:-$REPO_ROOT/.venv}}"
 VENV="$(cd "$VENV" && pwd)"
 PY="$VENV/bin/python"
-PACKAGES=(vision_msgs tf2_msgs)
+PACKAGES=(vision_msgs tf2_msgs ffmpeg_image_transport_msgs)
 JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
 
 log() { printf '[build_interfaces] %s\n' "$*" >&2; }
@@ -116,7 +116,7 @@ begin = "# >>> depthai_ros_bridge ROS environment >>>"
 end = "# <<< depthai_ros_bridge ROS environment <<<"
 block = r'''
 # Added by tools/build_interfaces.sh; rewritten (not duplicated) on every build.
-# vision_msgs and tf2_msgs were built from interfaces/ and installed into this
+# vision_msgs, tf2_msgs and ffmpeg_image_transport_msgs were built from interfaces/ and installed into this
 # venv's own prefix, next to the ros-* wheels: Python already finds them on
 # sys.path (VENV/lib/pythonX.Y/site-packages). Their C libraries and the ament
 # index need the variables below. The previous values come back on `deactivate`
