@@ -7,6 +7,7 @@
 #   make test [PYTEST_ARGS=...] [TESTS=test/some_dir]   lint, then pytest (PYTEST_ARGS="-m unit": the quick set)
 #   make lint                  ruff (ruff.toml) and mypy (mypy.ini)
 #   make bench
+#   make soak [SOAK_SECONDS=600]  faults and deploys against the running node; prints the soak figures
 #   make colcon-check          build this package with colcon in a temp workspace
 #
 # Every recipe runs with the venv activated, DDS discovery kept on loopback
@@ -29,7 +30,7 @@ VENV_ABS := $(abspath $(VENV))
 # Prefix for every command that needs the environment.
 IN_VENV := . $(VENV_ABS)/bin/activate &&
 
-.PHONY: venv run test lint bench colcon-check clean-venv help
+.PHONY: venv run test lint bench soak colcon-check clean-venv help
 
 help:
 	@sed -n '1,/^$$/p' $(firstword $(MAKEFILE_LIST))
@@ -51,6 +52,9 @@ test: venv lint
 lint: venv
 	$(IN_VENV) ruff check depthai_ros_bridge benchmarks tools test
 	$(IN_VENV) mypy
+
+soak: venv
+	$(IN_VENV) python tools/soak.py
 
 bench: venv
 	$(IN_VENV) python benchmarks/bench.py
