@@ -8,18 +8,22 @@ object's projected bounding rectangle and z-tests them against what is already t
 
 Ray directions are (X(u), Y(v), 1) in camera coordinates, so a ray's parameter is the
 z-depth of its hit. Objects only rotate about the vertical axis, which keeps the
-object-frame direction separable: x and z depend on the column, y on the row.
+object-frame direction separable for an upright camera: x and z depend on the column,
+y on the row. A camera turned in the world (a moving rig, sim/motion.py) loses that: its
+directions are full arrays, and its room is traced every frame, without the cache and
+without supersampling (what that costs: README, sim.camera_motion).
 """
 from __future__ import annotations
 
 import functools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
+from depthai_ros_bridge.core.camera_info import quaternion
 from depthai_ros_bridge.core.camera_model import CameraModel
 from depthai_ros_bridge.sim.classes import CLASSES
 from depthai_ros_bridge.sim.scene import Plane, Scene, SceneObject
@@ -32,6 +36,14 @@ _OBJECT_TEXEL_M = 0.008
 _TEXTURE_SIZE = 1024
 _SUPERSAMPLED_WIDTH = 2560     # room images are rendered about this wide, then averaged down
 _BAND_ROWS = 64
+_UPRIGHT = (0.0, 0.0, 0.0, 1.0)
+_MOVING_ROOM_WIDTH = 960
+
+
+def posed(camera: CameraModel, R: np.ndarray, p: np.ndarray) -> CameraModel:
+    """A rig camera placed in the world by the rig's pose (R: rig axes in the world, p: rig origin)."""
+    position = tuple(float(v) for v in R @ np.asarray(camera.position) + p)
+    return replace(camera, position=position, rotation=quaternion(R @ camera.R))
 
 
 @dataclass(frozen=True)
@@ -101,10 +113,18 @@ def _rays(camera: CameraModel, v0: int = 0, v1: int | None = None):
     return xs, ys.astype(np.float32)
 
 
+def _world_dirs(camera: CameraModel, xs: np.ndarray, ys: np.ndarray):
+    """World components of the rays (X(u), Y(v), 1): separable for an unturned camera, else full arrays."""
+    if tuple(camera.rotation) == _UPRIGHT:
+        return xs[None, :], ys[:, None], np.float32(1)
+    R = camera.R.astype(np.float32)
+    return tuple(R[i, 0] * xs[None, :] + R[i, 1] * ys[:, None] + R[i, 2] for i in range(3))
+
+
 def _trace_room(planes: tuple[Plane, ...], camera: CameraModel, v0: int, v1: int):
     """z-depth (float32, h x W) and plane index of the first plane hit, rows v0..v1-1."""
     xs, ys = _rays(camera, v0, v1)
-    dirs = (xs[None, :], ys[:, None], np.float32(1))
+    dirs = _world_dirs(camera, xs, ys)
     depth = np.full((v1 - v0, camera.width), np.inf, np.float32)
     index = np.full(depth.shape, -1, np.int8)
     with np.errstate(divide="ignore"):
@@ -122,6 +142,8 @@ def _shade_room(planes: tuple[Plane, ...], camera: CameraModel, v0: int, v1: int
     """Radiance of rows v0..v1-1 (float32, h x W x 3, or h x W for mono)."""
     depth, index = _trace_room(planes, camera, v0, v1)
     xs, ys = _rays(camera, v0, v1)
+    turned = tuple(camera.rotation) != _UPRIGHT
+    R, position = camera.R.astype(np.float32), np.asarray(camera.position, np.float32)
     texture = _room_texture()
     out = np.zeros(depth.shape + (() if mono else (3,)), np.float32)
     for i, plane in enumerate(planes):
@@ -129,17 +151,22 @@ def _shade_room(planes: tuple[Plane, ...], camera: CameraModel, v0: int, v1: int
         if rows.size == 0:
             continue
         t = depth[rows, cols]
-        hit = np.stack([xs[cols] * t, ys[rows] * t, t], -1) + np.asarray(camera.position)
         u_axis, v_axis = [a for a in range(3) if a != plane.axis]
+        x, y = xs[cols], ys[rows]
+        if turned:     # the two in-plane world coordinates of each hit, component by component
+            hit_u, hit_v = ((R[a, 0] * x + R[a, 1] * y + R[a, 2]) * t + position[a] for a in (u_axis, v_axis))
+        else:
+            hit = (x * t, y * t, t)
+            hit_u, hit_v = hit[u_axis] + position[u_axis], hit[v_axis] + position[v_axis]
         # Offset each plane into its own part of the texture so no two look alike.
-        tex = _sample(texture, hit[:, u_axis] + 3.1 * i, hit[:, v_axis] + 1.7 * i, _ROOM_TEXEL_M)
+        tex = _sample(texture, hit_u + 3.1 * i, hit_v + 1.7 * i, _ROOM_TEXEL_M)
         normal = np.zeros(3)
         normal[plane.axis] = -np.sign(plane.offset)     # the room's planes face the rig
         albedo = np.asarray(plane.bgr, np.float32)
         if mono:
             albedo = albedo @ _BGR_TO_GRAY
         out[rows, cols] = np.multiply.outer(tex * _shade(normal), albedo)
-    return out
+    return out, depth
 
 
 @functools.lru_cache(maxsize=16)
@@ -150,12 +177,26 @@ def _background(planes: tuple[Plane, ...], camera: CameraModel, mono: bool):
     bands = []
     for v in range(0, camera.height, _BAND_ROWS):
         v1 = min(v + _BAND_ROWS, camera.height)
-        band = _shade_room(planes, fine, v * ss, v1 * ss, mono)
+        band = _shade_room(planes, fine, v * ss, v1 * ss, mono)[0]
         bands.append(cv2.resize(band, (camera.width, v1 - v), interpolation=cv2.INTER_AREA))
     image = np.clip(np.rint(np.concatenate(bands)), 0, 255).astype(np.uint8)
     depth, _ = _trace_room(planes, camera, 0, camera.height)
     image.flags.writeable = depth.flags.writeable = False
     return image, depth
+
+
+def _room(planes: tuple[Plane, ...], camera: CameraModel, mono: bool):
+    """The room from a camera seen once (a moving rig), not cached. Wider than _MOVING_ROOM_WIDTH its colours are
+    shaded at half size and scaled up (1 cm texels stay over-resolved: at 720p a pixel spans 2-5 mm of wall);
+    its depth is always traced at full size, exact."""
+    if camera.width <= _MOVING_ROOM_WIDTH:
+        radiance, depth = _shade_room(planes, camera, 0, camera.height, mono)
+    else:
+        half = camera.scaled(camera.width // 2, camera.height // 2)
+        radiance = cv2.resize(_shade_room(planes, half, 0, half.height, mono)[0], (camera.width, camera.height),
+                              interpolation=cv2.INTER_LINEAR)
+        depth = _trace_room(planes, camera, 0, camera.height)[0]
+    return np.clip(np.rint(radiance), 0, 255).astype(np.uint8), depth
 
 
 def _rotation(yaw: float) -> np.ndarray:
@@ -268,9 +309,16 @@ class Renderer:
         """The room without its objects, as `render` would show it (read-only)."""
         return _background(self.scene.planes, camera, mono)[0]
 
-    def render(self, camera: CameraModel, t: float, mono: bool = False) -> RenderResult:
-        bg_image, bg_depth = _background(self.scene.planes, camera, mono)
-        image, depth = bg_image.copy(), bg_depth.copy()
+    def render(self, camera: CameraModel, t: float, mono: bool = False,
+               rig_pose: tuple[np.ndarray, np.ndarray] | None = None) -> RenderResult:
+        """The scene at time t through `camera` (placed in the rig frame); `rig_pose` (R, p) places the rig in
+        the world (None: at rest, where the cached room applies). The result's depth is the camera's z-depth."""
+        if rig_pose is None:
+            bg_image, bg_depth = _background(self.scene.planes, camera, mono)
+            image, depth = bg_image.copy(), bg_depth.copy()
+        else:
+            camera = posed(camera, *rig_pose)
+            image, depth = _room(self.scene.planes, camera, mono)
         mask = np.full(depth.shape, -1, np.int16)
         objects = tuple(self.scene.objects_at(t))
         xs, ys = _rays(camera)
@@ -291,9 +339,13 @@ def _draw(obj: SceneObject, camera: CameraModel, rect, xs, ys, image, depth, mas
     half = np.asarray(obj.size) / 2
     # Ray origin and directions in the object frame (directions scaled so t = z-depth).
     o = [float(v) for v in rot.T @ (np.asarray(camera.position) - obj.centre)]
-    c, s = np.float32(rot[0, 0]), np.float32(rot[0, 2])
-    x = xs[None, x0:x1]
-    dx, dz, dy = c * x - s, s * x + c, ys[y0:y1, None]
+    x, y = xs[None, x0:x1], ys[y0:y1, None]
+    if tuple(camera.rotation) == _UPRIGHT:
+        c, s = np.float32(rot[0, 0]), np.float32(rot[0, 2])
+        dx, dz, dy = c * x - s, s * x + c, y
+    else:
+        m = (rot.T @ camera.R).astype(np.float32)
+        dx, dy, dz = (m[i, 0] * x + m[i, 1] * y + m[i, 2] for i in range(3))
     with np.errstate(divide="ignore", invalid="ignore"):
         t = _intersect(obj.shape, half, o, dx, dy, dz)
     region = depth[y0:y1, x0:x1]
@@ -301,7 +353,8 @@ def _draw(obj: SceneObject, camera: CameraModel, rect, xs, ys, image, depth, mas
     if rows.size == 0:
         return
     t = t[rows, cols]
-    p = (o[0] + dx[0, cols] * t, o[1] + dy[rows, 0] * t, o[2] + dz[0, cols] * t)
+    dx, dy, dz = (np.broadcast_to(d, region.shape)[rows, cols] for d in (dx, dy, dz))
+    p = (o[0] + dx * t, o[1] + dy * t, o[2] + dz * t)
     n = _normals(obj.shape, half, p)
     tex = _sample(_object_texture(), *_cube_map(p, n, 1.3 * obj.index), _OBJECT_TEXEL_M)
     light = [float(v) for v in rot.T @ _LIGHT]
