@@ -41,7 +41,7 @@ def resolve_package_path(path: str) -> str:
         return path
     given = Path(path).expanduser()
     if given.is_absolute() or given.exists():
-        return str(given)
+        return str(given.absolute())
     for root in package_dirs():
         candidate = root / given
         if candidate.exists():

@@ -21,14 +21,14 @@ import io
 import os
 import re
 import stat
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-PACKAGE = "depthai_ros_bridge"
+from ..core.package_paths import package_dirs
+
 DEFAULT_MAX_MODEL_BYTES = 256 * 1024 * 1024
 DEFAULT_CACHE_DIR = Path("~/.cache/depthai_ros_bridge/models")
 UPLOAD_SUFFIXES = ("onnx", "blob", "superblob", "tar", "tar.gz", "tgz", "tar.xz")
@@ -74,24 +74,10 @@ class ModelLimits:
 
 
 def package_models_dirs() -> list[Path]:
-    """The package's models/ directories: the source tree's, and the installed share/<package>/models."""
+    """The package's models/ directories: the source tree's, and each installed share/<package>/models."""
     found: list[Path] = []
-    source = Path(__file__).resolve().parents[2]
-    if (source / "package.xml").is_file() and (source / "models").is_dir():
-        found.append(source / "models")
-    shares: list[Path] = []
-    try:   # not ROS: ament_index_python is a plain Python package, when ROS is sourced
-        from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
-        try:
-            shares.append(Path(get_package_share_directory(PACKAGE)))
-        except PackageNotFoundError:
-            pass
-    except ImportError:
-        pass
-    prefixes = [p for p in os.environ.get("AMENT_PREFIX_PATH", "").split(os.pathsep) if p] + [sys.prefix]
-    shares += [Path(p) / "share" / PACKAGE for p in prefixes]
-    for share in shares:
-        models = share / "models"
+    for root in package_dirs():
+        models = root / "models"
         if models.is_dir() and models.resolve() not in {f.resolve() for f in found}:
             found.append(models)
     return found

@@ -113,11 +113,26 @@ def main(args: list[str] | None = None) -> int:
     finally:
         if node is not None:
             node.finish()           # device closed, threads joined, before the context goes
-        if executor is not None:
-            executor.shutdown()
+        if executor is not None:      # a deploy still running is abandoned: its stream is closed already
+            executor.shutdown(timeout_sec=0, wait_for_threads=False)
         if node is not None:
             node.destroy_node()
         rclpy.try_shutdown()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    _exit_if_work_remains()
     return 0
+
+
+def _exit_if_work_remains(grace_s: float = 1.0) -> None:
+    """Exit now if an executor thread is still busy (a deploy reading a large model): everything it
+    could touch is closed, and Python would otherwise wait for it at exit (concurrent.futures
+    joins its workers), keeping a Ctrl-C waiting for seconds."""
+    deadline = time.monotonic() + grace_s
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.current_thread()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)

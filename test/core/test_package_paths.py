@@ -27,7 +27,8 @@ def test_a_path_that_exists_or_is_absolute_is_kept_and_a_missing_one_is_left_for
     monkeypatch.chdir(tmp_path)
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "demo-colour-ssd.tar.xz").write_bytes(b"mine")
-    assert resolve_package_path("models/demo-colour-ssd.tar.xz") == "models/demo-colour-ssd.tar.xz"
+    # made absolute: the model store resolves relative paths against its allowed dirs, not the cwd
+    assert resolve_package_path("models/demo-colour-ssd.tar.xz") == str(tmp_path / "models" / "demo-colour-ssd.tar.xz")
     assert resolve_package_path("/nowhere/net.onnx") == "/nowhere/net.onnx"
     assert resolve_package_path("nowhere/net.onnx") == "nowhere/net.onnx"
     assert resolve_package_path("") == ""

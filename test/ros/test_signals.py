@@ -72,7 +72,7 @@ def observer():
 
 
 class Camera:
-    def __init__(self, observer, autostart: bool):
+    def __init__(self, observer, autostart: bool, extra: tuple[str, ...] = ()):
         self.namespace = f"/signals_{os.getpid()}_{next(_names)}"
         self.fqn = f"{self.namespace}/oak"
         self._node = observer
@@ -83,7 +83,7 @@ class Camera:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "depthai_ros_bridge", "--ros-args", "--params-file",
              str(ROOT / "config" / "sim.yaml"), "-p", "device.type:=sim", "-p", f"autostart:={str(autostart).lower()}",
-             "-r", f"__ns:={self.namespace}"],
+             *extra, "-r", f"__ns:={self.namespace}"],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             env=dict(os.environ, PYTHONFAULTHANDLER="1", DEPTHAI_INSTALL_SIGNAL_HANDLER="0"))
         self.output = Output(self.proc.stdout)
@@ -189,3 +189,28 @@ def test_mid_configure(observer, sig):
     camera.request_configure()
     camera.wait_for_state("configuring")
     _check_clean_exit(*camera.stop(sig))
+
+
+def test_sigint_during_a_long_deploy_does_not_wait_for_it(observer, tmp_path):
+    """The deploy of a large archive (bounded, but seconds of work) is abandoned: its stream is closed."""
+    import gzip
+    import io
+    import tarfile
+
+    from rcl_interfaces.srv import SetParametersAtomically
+    from rclpy.parameter import Parameter
+
+    bomb = tmp_path / "big.tar.gz"
+    with gzip.open(bomb, "wb", compresslevel=1) as gz, tarfile.open(fileobj=gz, mode="w") as tar:
+        for i in range(3):
+            info = tarfile.TarInfo(f"model{i}.onnx")
+            info.size = 100 * 1024 * 1024
+            tar.addfile(info, io.BytesIO(bytes(info.size)))
+    camera = Camera(observer, autostart=True, extra=("-p", f"nn.allowed_model_dirs:=[{ROOT / 'models'},{tmp_path}]"))
+    camera.wait_for_state("active")
+    client = observer.create_client(SetParametersAtomically, f"{camera.fqn}/rgb/nn/deploy")
+    assert client.wait_for_service(timeout_sec=STARTUP_S)
+    client.call_async(SetParametersAtomically.Request(
+        parameters=[Parameter("model", value=str(bomb)).to_parameter_msg()]))
+    assert camera.output.wait_for("rgb: deploying a network", STARTUP_S)
+    _check_clean_exit(*camera.stop(signal.SIGINT))
