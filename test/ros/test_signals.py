@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -174,12 +175,21 @@ def test_inactive_closes_the_device(observer, sig):
     _check_clean_exit(*camera.stop(sig))
 
 
+def _shm_segments() -> set[str]:
+    """Fast DDS's per-participant data segments (fastdds_<16 hex>: the node's is the 32 MB one of its
+    profile). Port segments (fastdds_port*) are shared by every local participant, this one's too."""
+    return {p.name for p in Path("/dev/shm").glob("fastdds_*") if re.fullmatch(r"fastdds_[0-9a-f]{16}", p.name)}
+
+
 @pytest.mark.parametrize("sig", SIGNALS)
-def test_active_closes_the_device(observer, sig):
+def test_active_closes_the_device_and_releases_shared_memory(observer, sig):
+    before = _shm_segments()
     camera = Camera(observer, autostart=True)
     camera.wait_for_state("active")
     assert camera.state() == "active"
+    assert _shm_segments() - before, "the node's Fast DDS shared-memory segments"
     _check_clean_exit(*camera.stop(sig))
+    assert _shm_segments() - before == set(), "Fast DDS shared memory left in /dev/shm"
 
 
 @pytest.mark.parametrize("sig", SIGNALS)
