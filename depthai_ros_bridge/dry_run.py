@@ -150,7 +150,7 @@ def dry_run(values: dict, calibration_path: str, cameras_path: str, link: str | 
             param, why = next(iter(problems.items()))
             raise DryRunError(f"configure failed: {param}: {why}")
         graph = Graph()
-        build_pipeline(None, plan, spec.stereo, spec.stereo.confidence_threshold, networks, graph)
+        build_pipeline(None, plan, spec.stereo, spec.stereo.confidence_threshold, networks, graph, spec)
     link = link or link_kind(spec)
     mbps, warning = plan.bandwidth(link)
     return {

@@ -14,6 +14,7 @@ from .faults import FORMS as FAULT_FORMS
 from .faults import parse_fault
 from .sensors import MONO_RESOLUTIONS, RGB_RESOLUTIONS
 from .spatial import SpatialConfig
+from .video_spec import RATE_CONTROLS, VIDEO_CODECS, VIDEO_PROFILES, VideoSpec, video_problems, video_spec
 
 # Caps on what one parameter may hold: values come from anyone on the DDS domain.
 MAX_STRING_CHARS = 64 * 1024
@@ -153,6 +154,20 @@ PARAMETERS: dict[str, Param] = {
                                      runtime=True, min=1, max=100),
     "compressed.png_level": Param(3, "PNG level of ~/stereo/image_raw/compressedDepth: higher = smaller, slower "
                                      "(image_transport's default).", runtime=True, min=0, max=9),
+    # Gen1's `video` config (H.264/H.265 of the colour camera on ~/rgb/image_raw/ffmpeg): OAK = on-device
+    # VideoEncoder, simulator = libx264/libx265 (encoding only while someone subscribes).
+    "video.enabled": Param(False, "Publish H.264/H.265 of the colour camera on ~/rgb/image_raw/ffmpeg "
+                                  "(ffmpeg_image_transport_msgs/FFMPEGPacket)."),
+    "video.codec": Param("h264", "Video codec.", VIDEO_CODECS),
+    "video.profile": Param("h264_main", "Encoder profile; must match video.codec.", VIDEO_PROFILES),
+    "video.rate_control": Param("cbr", "cbr = constant bitrate at video.bitrate_kbps; vbr = video.quality, "
+                                       "capped at video.bitrate_kbps.", RATE_CONTROLS),
+    "video.bitrate_kbps": Param(8000, "Target (cbr) or cap (vbr) of the video bit rate, kbit/s.",
+                                min=100, max=100000),
+    "video.keyframe_frequency": Param(30, "A key frame every this many frames (a late subscriber starts "
+                                          "decoding at the next one).", min=1, max=600),
+    "video.num_b_frames": Param(0, "B-frames between reference frames (not with h264_baseline).", min=0, max=3),
+    "video.quality": Param(80, "Quality 1..100 for vbr.", min=1, max=100),
     "nn.max_model_bytes": Param(256 * 1024 * 1024, "Largest model file, upload or uncompressed NN archive a deploy "
                                                    "accepts (bytes).", min=1024, max=4 * 1024 ** 3),
     "nn.allowed_model_dirs": Param([], "Directories a deploy's `model` path may lie in (resolved: symlinks and .. "
@@ -274,6 +289,7 @@ class PipelineSpec:
     sim: SimSpec
     compressed: CompressionSpec
     models: ModelSourceSpec = ModelSourceSpec(256 * 1024 * 1024, ())
+    video: VideoSpec = VideoSpec()
 
     def enabled(self, stream: str) -> bool:
         return self.streams[stream].enabled
@@ -356,7 +372,7 @@ def parse_spec(values: Mapping[str, Any], node_name: str = "oak") -> PipelineSpe
     for name in values:
         if name not in PARAMETERS:
             head = name.split(".")[0]
-            if "." in name and head not in STREAMS + ("device", "sim", "compressed", "nn"):
+            if "." in name and head not in STREAMS + ("device", "sim", "compressed", "nn", "video"):
                 problems[name] = f"unknown stream {head!r}; streams are {', '.join(STREAMS)}"
             else:
                 problems[name] = "unknown parameter"
@@ -398,6 +414,7 @@ def parse_spec(values: Mapping[str, Any], node_name: str = "oak") -> PipelineSpe
             problems["stereo.threshold_filter.min_mm"] = "must be below stereo.threshold_filter.max_mm"
         if v["stereo.subpixel"] and v["stereo.median_filter"] == "7x7":
             problems["stereo.median_filter"] = "7x7 is not available with stereo.subpixel; use off, 3x3 or 5x5"
+    problems.update(video_problems(v))
     if problems:
         raise ConfigError(problems)
 
@@ -421,4 +438,5 @@ def parse_spec(values: Mapping[str, Any], node_name: str = "oak") -> PipelineSpe
         sim=SimSpec(v["sim.seed"], v["sim.motion_speed"]),
         compressed=CompressionSpec(v["compressed.jpeg_quality"], v["compressed.png_level"]),
         models=ModelSourceSpec(v["nn.max_model_bytes"], tuple(v["nn.allowed_model_dirs"])),
+        video=video_spec(v),
     )

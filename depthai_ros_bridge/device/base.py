@@ -55,6 +55,19 @@ class FrameSet:
     timestamp: float                      # seconds, host steady clock (device clock synced to it)
     frames: dict[str, dai.ImgFrame] = field(default_factory=dict)
     nn: dict[str, NNResult] = field(default_factory=dict)   # stream -> its network's result on this frame
+    # "video": H.264/H.265 packets the encoder finished this tick (0..n, decode order; each carries the
+    # sequence number and timestamp of the colour frame it encodes); "mjpeg:<camera>": that camera's
+    # frame encoded on the device (OAK) for ~/<camera>/image_raw/compressed.
+    encoded: dict[str, list[dai.EncodedFrame]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Still:
+    """request_jpeg's result: one full-resolution JPEG of the colour camera and its camera model."""
+
+    frame: dai.EncodedFrame          # JPEG, with the sequence number and timestamp of its instant
+    camera: CameraModel
+    timestamp: float                 # exact timestamp of that instant (the frame's holds whole microseconds)
 
 
 FrameCallback = Callable[[FrameSet], None]

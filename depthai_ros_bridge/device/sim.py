@@ -26,6 +26,7 @@ from ..sim.rig import oakd_rig
 from ..sim.scene import Scene
 from ..sim.stereo import StereoMatcher, StereoOptions
 from .base import DeviceError, DeviceInfo, DeviceLost, ErrorCallback, FrameCallback, FrameSet, StereoGeometry
+from .sim_video import SimStillCamera, SimVideoEncoder
 
 # Fault injection (sim.fault): a disconnected simulated device can't be opened again until its
 # deadline, as an unplugged OAK isn't found. Keyed by device id (one per sim.seed), process-wide.
@@ -105,6 +106,9 @@ class SimDevice:
         self.renderer = Renderer(self.scene)
         self.info = DeviceInfo("sim", device_id, "OAK-D (simulated)")
         self.cameras = {"rgb": self.rig.rgb, "left": self.rig.left, "right": self.rig.right}
+        # Gen1 `video` (encoded while someone subscribes) and `request_jpeg` (sim_video.py).
+        self.video = SimVideoEncoder(spec.video, rgb.width, rgb.height, rgb.fps) if spec.video.enabled else None
+        self.still = SimStillCamera(self._render_still, self.rig.rgb) if spec.enabled("rgb") else None
         self.stereo: StereoGeometry | None = None
         self._matcher: StereoMatcher | None = None
         if spec.enabled("stereo"):
@@ -172,12 +176,17 @@ class SimDevice:
         for part in parts:
             frames.frames.update(part.frames)
             frames.nn.update(part.nn)
+            frames.encoded.update(part.encoded)
         return frames
 
     def _capture_rgb(self, seq: int, t: float, timestamp: float) -> FrameSet:
         part = FrameSet(seq, timestamp)
         image = self.renderer.render(self.rig.rgb, t).image
         part.frames["rgb"] = self._frame("rgb", image, T.BGR888i, part)
+        if self.video is not None:
+            part.encoded["video"] = self.video.encode(image, seq, timestamp)
+        if self.still is not None:
+            self.still.on_colour_frame(seq, timestamp)
         self._run_network("rgb", image, part)
         return part
 
@@ -194,6 +203,24 @@ class SimDevice:
             if name in part.frames:
                 self._run_network(name, images[name], part)
         return part
+
+    def _render_still(self, camera, seq: int) -> np.ndarray:
+        return self.renderer.render(camera, self.scene_time(seq)).image
+
+    def set_video_wanted(self, wanted: bool) -> None:
+        """Encode (from a key frame) only while ~/rgb/image_raw/ffmpeg has subscribers."""
+        if self.video is not None:
+            self.video.wanted = wanted
+
+    def capture_still(self, on_done) -> None:
+        """request_jpeg: a full-resolution JPEG of the next colour frame's instant, delivered to
+        on_done (a sim_video.Still, or the exception why not) from another thread. DeviceError at
+        once if the colour stream is off, the device is not streaming or a capture is in progress."""
+        if self.still is None:
+            raise DeviceError("the colour stream is disabled (rgb.enabled is false)")
+        if self._thread is None or self._stop.is_set():
+            raise DeviceError("the device is not streaming")
+        self.still.request(on_done)
 
     def _run_network(self, stream: str, image: np.ndarray, frames: FrameSet) -> None:
         # Inference holds the lock, so a network is never closed while it runs (deploy swaps under it).
@@ -361,6 +388,8 @@ class SimDevice:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5.0)
         self._thread = None
+        if self.still is not None:
+            self.still.cancel()
         self._mono_worker.shutdown()
         if self._slot is not None:
             self._slot.close()

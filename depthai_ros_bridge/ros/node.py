@@ -20,6 +20,7 @@ from ..nn.model_source import upload_suffix
 from ..nn.model_store import ModelError, ModelStore
 from .diagnostics import diagnostics_msg
 from .nn_services import NNServices
+from .still import StillService
 from .nn_stream import NNStream
 from .outputs import Outputs
 from .params import LIVE_HANDLERS, REBUILD_NOTE, current_values, declare_all, typed, unknown_override_warnings
@@ -58,6 +59,7 @@ class CameraNode(LifecycleNode):
         self.model_store = ModelStore.default()
         guard_parameter_services(self)
         self._nn_services = NNServices(self)
+        self._still_service = StillService(self)      # ~/rgb/capture_still, answers in every state
         self.supervisor = Supervisor(self)
 
     @property

@@ -11,6 +11,8 @@ from stereo_msgs.msg import DisparityImage
 from tf2_msgs.msg import TFMessage
 
 from . import messages as conv
+from . import video
+from .still import StillPublishers
 from ..core.camera_info import static_transforms, stream_camera_info
 from ..core.compression import compressed_depth, jpeg
 from ..core.encodings import encoding_of
@@ -45,6 +47,13 @@ class Outputs:
                 self._add(s, f"~/{s}/image_raw", Image)
                 self._add(s, f"~/{s}/image_raw/compressed", CompressedImage)
                 self._add(s, f"~/{s}/camera_info", CameraInfo)
+        if spec.video.enabled and spec.enabled("rgb"):
+            self._add("rgb", video.TOPIC, video.FFMPEGPacket)
+        self.stills = StillPublishers(node, spec.optical_frame("rgb"), clock_offset) if spec.enabled("rgb") else None
+        self._encoded: dict = {}              # this frame set's device-encoded frames (FrameSet.encoded)
+        # Recent colour frames' exact stamps by sequence number: a packet's own timestamp holds whole
+        # microseconds only (dai timedelta), and a packet (B-frames) can trail its frame.
+        self._rgb_stamps: dict[int, float] = {}
         self._projector: CloudProjector | None = None
         # depth_image_proc's point_cloud_xyzrgb: colour when depth is in the colour camera's frame.
         self._coloured_cloud = spec.stereo.align == "rgb" and spec.enabled("rgb")
@@ -97,6 +106,8 @@ class Outputs:
         now = time.monotonic()
         seconds = frames.timestamp + self._clock_offset
         images = {}
+        self._encoded = frames.encoded
+        self._publish_video(frames)
         for camera in CAMERA_STREAMS:
             frame = frames.frames.get(camera)
             if frame is None or not self._spec.enabled(camera):
@@ -127,13 +138,34 @@ class Outputs:
         if self._wanted(f"~/{camera}/image_raw"):
             self._send_image(f"~/{camera}/image_raw", pixels, hdr)
         if self._wanted(f"~/{camera}/image_raw/compressed"):
-            fmt, data = jpeg(pixels, encoding_of(pixels), self.compression.jpeg_quality)
-            self._send(f"~/{camera}/image_raw/compressed", _compressed_msg(hdr, fmt, data))
+            mjpeg = self._encoded.get(f"mjpeg:{camera}")
+            if mjpeg:           # OAK: encoded on the device (a tenth of the link bandwidth of raw frames)
+                self._send(f"~/{camera}/image_raw/compressed", video.jpeg_msg(mjpeg[-1], hdr, camera == "rgb"))
+            else:
+                fmt, data = jpeg(pixels, encoding_of(pixels), self.compression.jpeg_quality)
+                self._send(f"~/{camera}/image_raw/compressed", _compressed_msg(hdr, fmt, data))
         if self._wanted(f"~/{camera}/camera_info"):
             # ROS stereo convention: the right camera's P carries -fx * baseline (core.camera_info, shared with the dry run).
             stereo = self._device.stereo
             info = stream_camera_info(camera, self._device.cameras, stereo.baseline_m if stereo else None)
             self._send(f"~/{camera}/camera_info", conv.camera_info_msg(info, hdr))
+
+    def _publish_video(self, frames: FrameSet) -> None:
+        """H.264/H.265 packets, each stamped as the colour frame it encodes (rgb.max_fps does not apply: a
+        decoder needs every packet). The device encodes only while someone subscribes (set_video_wanted)."""
+        if video.TOPIC not in self._pubs:
+            return
+        wanted = self._wanted(video.TOPIC)
+        self._device.set_video_wanted(wanted)
+        if "rgb" in frames.frames:
+            self._rgb_stamps[frames.seq] = frames.timestamp
+            if len(self._rgb_stamps) > 32:
+                del self._rgb_stamps[next(iter(self._rgb_stamps))]
+        if wanted:
+            for packet in self._encoded.get("video", ()):
+                stamp = self._rgb_stamps.get(packet.getSequenceNum())
+                self._send(video.TOPIC, video.packet_msg(packet, self._spec.optical_frame("rgb"), self._clock_offset,
+                                                         stamp))
 
     def _publish_stereo(self, frames: FrameSet, depth_mm: np.ndarray, seconds: float) -> None:
         hdr = conv.header(self._spec.optical_frame("stereo"), seconds)
@@ -183,6 +215,9 @@ class Outputs:
         for pub in list(self._pubs.values()) + [self._tf]:
             self._node.destroy_lifecycle_publisher(pub)
         self._pubs.clear()
+        if self.stills is not None:
+            self.stills.destroy()
+            self.stills = None
 
 
 def _compressed_msg(hdr, fmt: str, data: np.ndarray | bytes) -> CompressedImage:

@@ -27,6 +27,7 @@ from .. import base
 from ..base import DeviceError, DeviceInfo, ErrorCallback, FrameCallback, FrameSet
 from .calibration import camera_models, intrinsics_mismatch, stereo_geometry
 from .discovery import find_device
+from .encoders import StillGate
 from .graph import build_pipeline
 from .grouping import FrameAssembler, pump
 from .networks import DeviceNetwork, device_network, startup_networks
@@ -73,6 +74,8 @@ class OakDevice:
         self._checked: set[str] = set()
         self._workdir: tempfile.TemporaryDirectory | None = None
         self._device: dai.Device | None = None
+        self._encoded_queues: dict = {}            # FrameSet.encoded key -> host queue (encoders.py)
+        self.still = StillGate(lambda w, h: self.cameras["rgb"].scaled(w, h))
         self._device = self._open(dai.UsbSpeed.HIGH if spec.device.usb2_mode else dai.UsbSpeed.SUPER)
         try:
             self._id = self._device.getDeviceId() or found.name
@@ -129,7 +132,11 @@ class OakDevice:
         if self._device is None or self._device.isClosed():
             self._device = self._open()
         self._pipeline = pipeline = dai.Pipeline(self._device)
-        queues, self._config_queue = build_pipeline(pipeline, self.plan, self._spec.stereo, self._confidence, networks)
+        queues, self._config_queue = build_pipeline(pipeline, self.plan, self._spec.stereo, self._confidence, networks,
+                                                    spec=self._spec)
+        # Encoded frames bypass the assembler; each frame set takes those waiting (_attach_encoded).
+        self._encoded_queues = {k: queues.pop(k) for k in list(queues) if k in ("video", "still")
+                                or k.startswith("mjpeg:")}
         pipeline.start()
         assembler = FrameAssembler(self.plan.streams, {s: n.mapping for s, n in networks.items()}, self._restarted)
         self._stop.clear()
@@ -145,6 +152,7 @@ class OakDevice:
         def deliver(frames: FrameSet) -> None:
             self._first_frames.set()
             self._check_intrinsics(frames)
+            self._attach_encoded(frames)
             on_frames(frames)
         try:
             pump(queues, assembler, deliver, self._stop, pipeline.isRunning)
@@ -173,6 +181,32 @@ class OakDevice:
                 self.cameras[name] = replace(model, fx=k[0][0], fy=k[1][1], cx=k[0][2], cy=k[1][2])
             self._warnings[f"intrinsics {key}"] = message
             log.warning(message)
+
+    def _attach_encoded(self, frames: FrameSet) -> None:
+        """The encoders' output waiting on the host: video packets as they come; a camera's MJPEG only
+        if it is this frame set's frame (otherwise the host encodes that one); stills to the gate."""
+        for key, queue in self._encoded_queues.items():
+            if queue.isClosed():
+                continue
+            got = queue.tryGetAll()
+            if key == "still":
+                for still in got:
+                    self.still.add(still)
+            elif key == "video":
+                frames.encoded["video"] = got
+            elif got and got[-1].getSequenceNum() == frames.seq:
+                frames.encoded[key] = got[-1:]
+
+    def set_video_wanted(self, wanted: bool) -> None:
+        """The VideoEncoder runs on the device whether or not anyone subscribes (no host CPU)."""
+
+    def capture_still(self, on_done) -> None:
+        """request_jpeg: the first full-resolution JPEG after the request (encoders.StillGate)."""
+        if "still" not in self._encoded_queues:
+            raise DeviceError("the colour stream is disabled (rgb.enabled is false)")
+        if self._thread is None or self._stop.is_set():
+            raise DeviceError("the device is not streaming")
+        self.still.request(on_done)
 
     def _restarted(self) -> None:
         """The device's sequence numbers started again (depthai reconnected it): its pipeline runs

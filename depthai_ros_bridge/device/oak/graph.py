@@ -13,6 +13,7 @@ import depthai as dai
 from ...core.spec import StereoSpec
 from ..frames import SOCKETS
 from .networks import DeviceNetwork, add_preprocessing, configure_parser, network_summary, preprocess_config
+from .encoders import add_encoders
 from .plan import STEREO_OUTPUTS, PipelinePlan
 from .stereo import config_summary, stereo_config
 
@@ -54,7 +55,7 @@ def _port(node, node_name: str, attr: str) -> Port:
 
 
 def build_pipeline(pipeline, plan: PipelinePlan, stereo_options: StereoSpec, confidence: int,
-                   networks: dict[str, DeviceNetwork], graph: Graph | None = None):
+                   networks: dict[str, DeviceNetwork], graph: Graph | None = None, spec=None):
     """Create the plan's nodes (and each network's) in `pipeline` (None: describe only):
     (host queues by message key, StereoDepth's config input queue or None)."""
     g = graph if graph is not None else Graph(pipeline)
@@ -86,6 +87,8 @@ def build_pipeline(pipeline, plan: PipelinePlan, stereo_options: StereoSpec, con
             config_queue = stereo.inputConfig.createInputQueue()
         out.update({f"stereo.{o}": _port(stereo, "stereo", o) for o in STEREO_OUTPUTS.values()})
     queues = {key: g.queue(key, out[source]) for key, source in plan.streams.items()}
+    if spec is not None:        # on-device video, MJPEG and still encoders (encoders.py)
+        queues.update(add_encoders(g, out, cams, spec))
     for stream, network in networks.items():
         queues[f"nn:{stream}"] = add_network(g, out[plan.streams[stream]], stream, network)
     return queues, config_queue
