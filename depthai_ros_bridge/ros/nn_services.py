@@ -65,6 +65,11 @@ def request_values(parameters) -> dict:
     return values
 
 
+def _pause(seconds: float) -> str:
+    return (f"streams paused {seconds:.1f} s (a real OAK restarts its pipeline for a network change)"
+            if seconds > 0 else "streams kept running")
+
+
 def short(reason: str) -> str:
     return reason if len(reason) <= MAX_REPLY_CHARS else reason[:MAX_REPLY_CHARS - 3] + "..."
 
@@ -88,10 +93,11 @@ class NNServices:
             upload = DIGEST.match(values.get("model", ""))
             if upload is not None:      # uploaded on ~/nn/upload: deploy the stored file
                 values["model"] = str(self.uploads.wait(upload.group(1), UPLOAD_WAIT_S))
-            deployment = self._node.configured_nn(stream).deploy(values)
+            nn = self._node.configured_nn(stream)
+            deployment = nn.deploy(values)
             response.result = SetParametersResult(
                 successful=True, reason=short(f"{deployment.config.type} network {deployment.source} running on "
-                                              f"{stream}"))
+                                              f"{stream}; {_pause(nn.last_pause_s)}"))
         except DeployError as e:
             response.result = SetParametersResult(successful=False, reason=short(str(e)))
         except Exception as e:  # noqa: BLE001 - nothing a request does may reach the executor
@@ -102,8 +108,9 @@ class NNServices:
 
     def _on_remove(self, stream: str, request, response):
         try:
-            self._node.configured_nn(stream).remove()
-            response.success, response.message = True, f"network removed from {stream}"
+            nn = self._node.configured_nn(stream)
+            nn.remove()
+            response.success, response.message = True, f"network removed from {stream}; {_pause(nn.last_pause_s)}"
         except DeployError as e:
             response.success, response.message = False, short(str(e))
         except Exception as e:  # noqa: BLE001

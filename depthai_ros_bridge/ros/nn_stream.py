@@ -76,6 +76,7 @@ class NNStream:
         self.status = "no network"
         self.inferences = RateMeter()
         self.stale_results = 0                          # results of a network swapped out before publishing
+        self.last_pause_s = 0.0                         # how long the last deploy/remove paused the streams
         self._publishers: dict[str, Any] = {}           # every result publisher this stream has made
         self._serial = threading.Lock()                 # one deploy/remove at a time (held for its whole run)
         self._lock = threading.Lock()                   # state changes: short, never held while building
@@ -99,7 +100,7 @@ class NNStream:
             try:
                 deployment = build_deployment(self.stream, request, Path(workdir.name), self._resize_mode,
                                               store=self._node.model_store, keep=self._node.running_models())
-                self._device.deploy(self.stream, deployment, Path(workdir.name))
+                self.last_pause_s = self._device.deploy(self.stream, deployment, Path(workdir.name)) or 0.0
             except Exception as e:
                 workdir.cleanup()
                 self.status = previous_status
@@ -127,7 +128,7 @@ class NNStream:
             self._check_open()
             if self.running is None:
                 raise DeployError(f"no network is deployed on {self.stream}")
-            self._device.remove(self.stream)
+            self.last_pause_s = self._device.remove(self.stream) or 0.0
             with self._lock:
                 old, self.running, self.status = self.running, None, "no network"
             self._retire(old, None)
