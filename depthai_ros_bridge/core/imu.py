@@ -1,10 +1,4 @@
-"""The OAK's IMU as plain values: supported rates, noise model, placement, REP-145 covariances. ROS/DepthAI-free.
-
-Rates: what DepthAI exposes as stable request points (docs.luxonis.com, hardware/platform/sensors/imu/bmi270:
-"Stable accelerometer/gyroscope request points 25 / 50 / 100 / 200 / 250 Hz", requests are rounded down, above
-400 Hz they top out around 250 Hz; software-v3 .../nodes/imu: BNO086 gyroscope 25, 33, 50, 100, 200, 400 Hz stable,
-rounded up). A rate is accepted only where the sensor gives exactly it, so the published rate is the asked one.
-"""
+"""The OAK's IMU as plain values: noise model, placement, REP-145 covariances. ROS/DepthAI-free. Rates: imu_spec.py."""
 from __future__ import annotations
 
 import math
@@ -13,15 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .camera_info import OPTICAL_TO_BODY, StaticTransform, quaternion
+from .imu_spec import IMU_RATES_HZ
 from .tf_frames import rig_to_body
 
 GRAVITY = 9.80665                          # m/s^2, standard gravity
-IMU_RATES_HZ: dict[str, tuple[int, ...]] = {
-    "BMI270": (25, 50, 100, 200, 250),
-    "BNO086": (25, 33, 50, 100, 200, 400),     # the gyroscope's; the accelerometer is interpolated at its stamps
-}
-IMU_RATES_HZ["BNO085"] = IMU_RATES_HZ["BNO086"]
-ALL_RATES_HZ = tuple(sorted({r for rates in IMU_RATES_HZ.values() for r in rates}))
 HAS_ORIENTATION = ("BNO085", "BNO086")     # on-chip fusion: ROTATION_VECTOR
 
 

@@ -36,32 +36,39 @@ class SimImu:
     def next_index(self) -> int:
         return self._next
 
-    def truth(self, t: float) -> tuple[np.ndarray, np.ndarray]:
-        """Noise-free (specific force m/s^2, angular rate rad/s) in the IMU's axes at scene time t."""
+    def truth(self, t):
+        """Noise-free (specific force m/s^2, angular rate rad/s) in the IMU's axes at scene time t (or (n,) times:
+        (n, 3) arrays)."""
+        t = np.asarray(t, float)
         if not self.motion.moving:
-            return self._R_imu.T @ -GRAVITY_WORLD, np.zeros(3)
+            force, rate = self._R_imu.T @ -GRAVITY_WORLD, np.zeros(3)
+            return np.broadcast_to(force, t.shape + (3,)).copy(), np.broadcast_to(rate, t.shape + (3,)).copy()
         k = self.motion.kinematics(t)
-        force_rig = k.R.T @ (k.point_acceleration(self._lever) - GRAVITY_WORLD)
-        return self._R_imu.T @ force_rig, self._R_imu.T @ k.omega
+        world = k.point_acceleration(self._lever) - GRAVITY_WORLD
+        force_rig = np.einsum("...ji,...j->...i", k.R, world)         # R^T (a - g)
+        return force_rig @ self._R_imu, k.omega @ self._R_imu          # R_imu^T v, for row vectors
 
     def read(self, until: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Samples next_index .. until-1: (scene times (n,), accel (n, 3), gyro (n, 3)), measured."""
         count = max(0, until - self._next)
         times = (self._next + np.arange(count)) * self.period
-        accel, gyro = np.empty((count, 3)), np.empty((count, 3))
         n, dt = self.info.noise, self.period
         white_a, white_g = n.accel_noise_density / math.sqrt(dt), n.gyro_noise_density / math.sqrt(dt)
         walk_a, walk_g = n.accel_random_walk * math.sqrt(dt), n.gyro_random_walk * math.sqrt(dt)
         draws = self._rng.standard_normal((count, 12))
-        for i, t in enumerate(times):
-            force, rate = self.truth(float(t))
-            accel[i] = force + self._accel_bias + white_a * draws[i, 0:3]
-            gyro[i] = rate + self._gyro_bias + white_g * draws[i, 3:6]
-            self._accel_bias = self._accel_bias + walk_a * draws[i, 6:9]
-            self._gyro_bias = self._gyro_bias + walk_g * draws[i, 9:12]
+        force, rate = self.truth(times)
+        # bias of sample i: the turn-on value plus the walk's steps before i
+        steps_a = np.cumsum(walk_a * draws[:, 6:9], 0)
+        steps_g = np.cumsum(walk_g * draws[:, 9:12], 0)
+        bias_a = self._accel_bias + np.vstack([np.zeros((1, 3)), steps_a[:-1]]) if count else np.zeros((0, 3))
+        bias_g = self._gyro_bias + np.vstack([np.zeros((1, 3)), steps_g[:-1]]) if count else np.zeros((0, 3))
+        accel = force + bias_a + white_a * draws[:, 0:3]
+        gyro = rate + bias_g + white_g * draws[:, 3:6]
+        if count:
+            self._accel_bias = self._accel_bias + steps_a[-1]
+            self._gyro_bias = self._gyro_bias + steps_g[-1]
         self._next += count
         return times, accel, gyro
-
 
 # Where an OAK-D's BMI270 sits: the board file of the OAK-D-S2 (the OAK-D with a BMI270; luxonis/depthai-boards
 # boards/OAK-D-S2.json, imuExtrinsics "BMI": to CAM_B, specTranslation (-0.2314, -0.6935, 0) cm, rotation

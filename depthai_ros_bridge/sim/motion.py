@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-CAMERA_MOTIONS = ("static", "handheld", "orbit")
+from ..core.imu_spec import CAMERA_MOTIONS
+
 ORBIT_CENTRE_Z = 2.8          # m ahead of the rest pose: the point the orbiting rig looks at
 ORBIT_SWING_RAD = math.radians(20.0)
 ORBIT_PERIOD_S = 9.0
@@ -28,28 +29,37 @@ class Wave:
 
     terms: tuple[tuple[float, float, float], ...] = ()    # (amplitude, angular frequency rad/s, phase)
 
-    def at(self, t: float) -> tuple[float, float, float]:
-        v = d = dd = 0.0
+    def at(self, t):
+        """Value, first and second derivative at t (a float, or an array of times)."""
+        v, d, dd = 0.0 * t, 0.0 * t, 0.0 * t      # three arrays, not one shared
         for a, w, phi in self.terms:
-            s, c = math.sin(w * t + phi), math.cos(w * t + phi)
-            v += a * s
-            d += a * w * c
-            dd -= a * w * w * s
+            s, c = np.sin(w * t + phi), np.cos(w * t + phi)
+            v = v + a * s
+            d = d + a * w * c
+            dd = dd - a * w * w * s
         return v, d, dd
 
 
-def _axis_rotation(axis: int, angle: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The rotation about a coordinate axis and its first and second derivatives with respect to the angle."""
-    c, s = math.cos(angle), math.sin(angle)
+def _axis_rotation(axis: int, angle) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rotation about a coordinate axis and its first and second derivatives with respect to the angle
+    (for an array of angles: (n, 3, 3) stacks)."""
+    angle = np.asarray(angle, float)
+    c, s = np.cos(angle), np.sin(angle)
     i, j = [(1, 2), (2, 0), (0, 1)][axis]
-    m, d, dd = np.eye(3), np.zeros((3, 3)), np.zeros((3, 3))
-    m[i, i] = m[j, j] = c
-    m[i, j], m[j, i] = -s, s
-    d[i, i] = d[j, j] = -s
-    d[i, j], d[j, i] = -c, c
-    dd[i, i] = dd[j, j] = -c
-    dd[i, j], dd[j, i] = s, -s
+    m, d, dd = (np.zeros(angle.shape + (3, 3)) for _ in range(3))
+    m[..., axis, axis] = 1.0
+    m[..., i, i] = m[..., j, j] = c
+    m[..., i, j], m[..., j, i] = -s, s
+    d[..., i, i] = d[..., j, j] = -s
+    d[..., i, j], d[..., j, i] = -c, c
+    dd[..., i, i] = dd[..., j, j] = -c
+    dd[..., i, j], dd[..., j, i] = s, -s
     return m, d, dd
+
+
+def _scaled(k, m):
+    """k * m for a scalar or per-time k (n,) and m (3, 3) or (n, 3, 3)."""
+    return np.asarray(k)[..., None, None] * m
 
 
 @dataclass(frozen=True)
@@ -91,38 +101,42 @@ class RigMotion:
     def moving(self) -> bool:
         return self.mode != "static"
 
-    def kinematics(self, t: float) -> Kinematics:
+    def kinematics(self, t) -> Kinematics:
+        """The rig at scene time t; for an array of n times every field gains a leading axis of n."""
         if self.mode == "orbit":
             return self._orbit(t)
+        t = np.asarray(t, float)
         (a, da, dda), (b, db, ddb), (c, dc, ddc) = (w.at(t) for w in self._angles)
         x, y, z = _axis_rotation(0, a), _axis_rotation(1, b), _axis_rotation(2, c)
         # R = Z Y X, each factor a function of one angle: the product rule, twice.
         Z, Y, X = z[0], y[0], x[0]
-        Zd, Yd, Xd = dc * z[1], db * y[1], da * x[1]
-        Zdd, Ydd, Xdd = ddc * z[1] + dc * dc * z[2], ddb * y[1] + db * db * y[2], dda * x[1] + da * da * x[2]
+        Zd, Yd, Xd = _scaled(dc, z[1]), _scaled(db, y[1]), _scaled(da, x[1])
+        Zdd = _scaled(ddc, z[1]) + _scaled(dc * dc, z[2])
+        Ydd = _scaled(ddb, y[1]) + _scaled(db * db, y[2])
+        Xdd = _scaled(dda, x[1]) + _scaled(da * da, x[2])
         R = Z @ Y @ X
         R_dot = Zd @ Y @ X + Z @ Yd @ X + Z @ Y @ Xd
         R_ddot = (Zdd @ Y @ X + Z @ Ydd @ X + Z @ Y @ Xdd
                   + 2 * (Zd @ Yd @ X + Zd @ Y @ Xd + Z @ Yd @ Xd))
         pos = [w.at(t) for w in self._position]
-        p = np.array([v[0] for v in pos])
-        p_dot = np.array([v[1] for v in pos])
-        p_ddot = np.array([v[2] for v in pos])
-        return Kinematics(R, p, _vee(R.T @ R_dot), R_dot, R_ddot, p_dot, p_ddot)
+        p, p_dot, p_ddot = (np.stack([np.asarray(v[k], float) + 0 * t for v in pos], -1) for k in range(3))
+        return Kinematics(R, p, _vee(np.swapaxes(R, -1, -2) @ R_dot), R_dot, R_ddot, p_dot, p_ddot)
 
-    def _orbit(self, t: float) -> Kinematics:
+    def _orbit(self, t) -> Kinematics:
         """On a circle of radius ORBIT_CENTRE_Z about (0, 0, ORBIT_CENTRE_Z), turned by -theta about y to face it."""
+        t = np.asarray(t, float)
         w = 2 * math.pi / ORBIT_PERIOD_S
         theta, dtheta, ddtheta = Wave(((ORBIT_SWING_RAD, w, 0.0),)).at(t)
         r = ORBIT_CENTRE_Z
-        s, c = math.sin(theta), math.cos(theta)
-        p = np.array([r * s, 0.0, r * (1 - c)])
-        p_dot = np.array([r * c * dtheta, 0.0, r * s * dtheta])
-        p_ddot = np.array([r * (c * ddtheta - s * dtheta ** 2), 0.0, r * (s * ddtheta + c * dtheta ** 2)])
+        s, c = np.sin(theta), np.cos(theta)
+        zero = 0 * t
+        p = np.stack([r * s, zero, r * (1 - c)], -1)
+        p_dot = np.stack([r * c * dtheta, zero, r * s * dtheta], -1)
+        p_ddot = np.stack([r * (c * ddtheta - s * dtheta ** 2), zero, r * (s * ddtheta + c * dtheta ** 2)], -1)
         m, d, dd = _axis_rotation(1, -theta)
-        R_dot = -dtheta * d
-        R_ddot = -ddtheta * d + dtheta ** 2 * dd
-        return Kinematics(m, p, _vee(m.T @ R_dot), R_dot, R_ddot, p_dot, p_ddot)
+        R_dot = _scaled(-dtheta, d)
+        R_ddot = _scaled(-ddtheta, d) + _scaled(dtheta ** 2, dd)
+        return Kinematics(m, p, _vee(np.swapaxes(m, -1, -2) @ R_dot), R_dot, R_ddot, p_dot, p_ddot)
 
     def pose(self, t: float) -> tuple[np.ndarray, np.ndarray]:
         """(R, p): the rig's axes and origin in the world at scene time t."""
@@ -133,8 +147,9 @@ class RigMotion:
 
 
 def _vee(skew: np.ndarray) -> np.ndarray:
-    """The vector w of a skew-symmetric [w]x (averaging the two halves against rounding)."""
-    return np.array([skew[2, 1] - skew[1, 2], skew[0, 2] - skew[2, 0], skew[1, 0] - skew[0, 1]]) / 2
+    """The vector w of a skew-symmetric [w]x (averaging the two halves against rounding); stacks too."""
+    return np.stack([skew[..., 2, 1] - skew[..., 1, 2], skew[..., 0, 2] - skew[..., 2, 0],
+                     skew[..., 1, 0] - skew[..., 0, 1]], -1) / 2
 
 
 def rotation_angle(R: np.ndarray) -> float:

@@ -117,7 +117,7 @@ def test_readings_do_not_depend_on_batching():
     whole = SimImu(RigMotion("orbit"), info, seed=7).read(100)
     parts = SimImu(RigMotion("orbit"), info, seed=7)
     pieces = [parts.read(n) for n in (1, 13, 14, 60, 100)]
-    for i in range(3):
-        assert np.array_equal(whole[i], np.concatenate([p[i] for p in pieces]))
+    for i in range(3):       # the same draws; only the bias walk's sums round differently
+        assert np.allclose(whole[i], np.concatenate([p[i] for p in pieces]), rtol=0, atol=1e-12)
     other = SimImu(RigMotion("orbit"), info, seed=8).read(100)
     assert not np.array_equal(whole[1], other[1])
