@@ -7,11 +7,13 @@ naming each offending parameter and what it allows.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 from .faults import FORMS as FAULT_FORMS
+from .controls import CONTROL_PARAMETERS, CameraControlSpec, IRSpec, control_problems, controls_from, ir_from
 from .faults import parse_fault
+from .param import Param
 from .sensors import MONO_RESOLUTIONS, RGB_RESOLUTIONS
 from .spatial import SpatialConfig
 from .video_spec import RATE_CONTROLS, VIDEO_CODECS, VIDEO_PROFILES, VideoSpec, video_problems, video_spec
@@ -46,18 +48,6 @@ def fault_problem(value: str) -> str | None:
     except ValueError as e:
         return str(e)
     return None
-
-
-@dataclass(frozen=True)
-class Param:
-    default: Any
-    description: str
-    choices: tuple = ()
-    runtime: bool = False          # applies live; otherwise read-only while configured
-    min: float | None = None
-    max: float | None = None
-    min_exclusive: bool = False    # the value must be above `min`, not equal to it (a rate of 0 Hz)
-    check: Callable[[Any], str | None] | None = None    # a further rule: why a value is refused, or None
 
 
 def _stream_params(stream: str, resolution: str | None, resolutions: dict | None) -> dict[str, Param]:
@@ -177,6 +167,7 @@ PARAMETERS: dict[str, Param] = {
                            + ", ".join(FAULT_FORMS) + ".", runtime=True, check=fault_problem),
     "sim.seed": Param(0, "Seed of the simulated scene (sim device only).", min=0),
     "sim.motion_speed": Param(1.0, "Speed factor of the simulated objects; 0 = static scene.", min=0.0),
+    **CONTROL_PARAMETERS,     # <camera>.exposure.*, rgb.white_balance.*, rgb.focus.*, ir.*, sim.model, sim.scene
 }
 
 
@@ -277,6 +268,8 @@ class ModelSourceSpec:
 class SimSpec:
     seed: int
     motion_speed: float
+    model: str = "oak-d"
+    scene: str = "room"
 
 
 @dataclass(frozen=True)
@@ -290,6 +283,9 @@ class PipelineSpec:
     compressed: CompressionSpec
     models: ModelSourceSpec = ModelSourceSpec(256 * 1024 * 1024, ())
     video: VideoSpec = VideoSpec()
+    controls: dict[str, CameraControlSpec] = field(
+        default_factory=lambda: {c: CameraControlSpec() for c in ("rgb", "left", "right")})
+    ir: IRSpec = IRSpec()
 
     def enabled(self, stream: str) -> bool:
         return self.streams[stream].enabled
@@ -372,7 +368,7 @@ def parse_spec(values: Mapping[str, Any], node_name: str = "oak") -> PipelineSpe
     for name in values:
         if name not in PARAMETERS:
             head = name.split(".")[0]
-            if "." in name and head not in STREAMS + ("device", "sim", "compressed", "nn", "video"):
+            if "." in name and head not in STREAMS + ("device", "sim", "compressed", "nn", "video", "ir"):
                 problems[name] = f"unknown stream {head!r}; streams are {', '.join(STREAMS)}"
             else:
                 problems[name] = "unknown parameter"
@@ -415,6 +411,7 @@ def parse_spec(values: Mapping[str, Any], node_name: str = "oak") -> PipelineSpe
         if v["stereo.subpixel"] and v["stereo.median_filter"] == "7x7":
             problems["stereo.median_filter"] = "7x7 is not available with stereo.subpixel; use off, 3x3 or 5x5"
     problems.update(video_problems(v))
+    problems.update(control_problems(v))
     if problems:
         raise ConfigError(problems)
 
@@ -435,8 +432,10 @@ def parse_spec(values: Mapping[str, Any], node_name: str = "oak") -> PipelineSpe
                               v["stereo.spatial_filter.alpha"], v["stereo.spatial_filter.delta"],
                               v["stereo.spatial_filter.iterations"], v["stereo.threshold_filter.min_mm"],
                               v["stereo.threshold_filter.max_mm"])),
-        sim=SimSpec(v["sim.seed"], v["sim.motion_speed"]),
+        sim=SimSpec(v["sim.seed"], v["sim.motion_speed"], v["sim.model"], v["sim.scene"]),
         compressed=CompressionSpec(v["compressed.jpeg_quality"], v["compressed.png_level"]),
         models=ModelSourceSpec(v["nn.max_model_bytes"], tuple(v["nn.allowed_model_dirs"])),
         video=video_spec(v),
+        controls=controls_from(v),
+        ir=ir_from(v),
     )

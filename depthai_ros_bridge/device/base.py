@@ -13,6 +13,7 @@ from typing import Callable, Protocol
 import depthai as dai
 
 from ..core.camera_model import CameraModel
+from ..core.controls import CameraControlSpec, IRSpec
 from ..nn.deployment import Deployment
 from ..nn.results import NNResult
 
@@ -87,6 +88,24 @@ class Device(Protocol):
 
     def set_confidence_threshold(self, value: int) -> None:
         """Apply the disparity confidence threshold live."""
+
+    # Camera controls (core/controls.py): live exposure, white balance, focus and IR.
+    camera_controls: dict[str, CameraControlSpec]   # each camera's current settings
+    ir: IRSpec
+
+    def control_problem(self, name: str, value: object) -> str | None:
+        """Why this device refuses a live control parameter's value (no IR illumination, a
+        fixed-focus colour lens naming its sensor, the stereo pair's shared exposure), or None."""
+
+    def set_camera_control(self, camera: str, control: CameraControlSpec) -> None:
+        """Apply a camera's exposure / white balance / focus from its next frame; with stereo on,
+        the left camera's exposure applies to the pair."""
+
+    def set_ir(self, ir: IRSpec) -> None:
+        """Set the IR dot projector and flood light (ValueError on a device without them)."""
+
+    def trigger_autofocus(self) -> tuple[bool, str]:
+        """Gen1 request_af_trigger: (started, what happens or why not). Never raises."""
 
     def deploy(self, stream: str, deployment: Deployment, workdir: Path) -> None:
         """Run a network on a stream, replacing any there. On failure (DeployError) the previous

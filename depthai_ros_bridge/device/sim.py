@@ -23,8 +23,9 @@ from ..core.align import align_depth_mm
 from ..core.depth import depth_lut_mm
 from ..sim.render import Renderer
 from ..sim.rig import oakd_rig
-from ..sim.scene import Scene
+from ..sim.scene import make_scene
 from ..sim.stereo import StereoMatcher, StereoOptions
+from .sim_controls import SimControls
 from .base import DeviceError, DeviceInfo, DeviceLost, ErrorCallback, FrameCallback, FrameSet, StereoGeometry
 from .sim_video import SimStillCamera, SimVideoEncoder
 
@@ -102,9 +103,11 @@ class SimDevice:
                               f"(sim.fault) for another {gone:.1f} s")
         rgb, mono = spec.streams["rgb"], spec.streams["left"]
         self.rig = oakd_rig((rgb.width, rgb.height), (mono.width, mono.height))
-        self.scene = Scene(spec.sim.seed, spec.sim.motion_speed)
+        self.scene = make_scene(spec.sim.scene, spec.sim.seed, spec.sim.motion_speed)
         self.renderer = Renderer(self.scene)
-        self.info = DeviceInfo("sim", device_id, "OAK-D (simulated)")
+        # Exposure, white balance, focus, IR (sim_controls.py); refuses IR on a model without it.
+        self.controls = SimControls(spec, self.rig, self.renderer)
+        self.info = DeviceInfo("sim", device_id, self.controls.device_name)
         self.cameras = {"rgb": self.rig.rgb, "left": self.rig.left, "right": self.rig.right}
         # Gen1 `video` (encoded while someone subscribes) and `request_jpeg` (sim_video.py).
         self.video = SimVideoEncoder(spec.video, rgb.width, rgb.height, rgb.fps) if spec.video.enabled else None
@@ -122,6 +125,7 @@ class SimDevice:
             # The room never moves: rows above the objects keep its disparities (see sim/stereo.py).
             self._matcher.set_background(self.renderer.background(self.rig.left, mono=True),
                                          self.renderer.background(self.rig.right, mono=True))
+            self.controls.attach_matcher(self._matcher)
             depth_camera = self.rig.right
             if s.align == "rgb":
                 depth_camera = self.rig.rgb.scaled(*spec.depth_size)
@@ -181,7 +185,8 @@ class SimDevice:
 
     def _capture_rgb(self, seq: int, t: float, timestamp: float) -> FrameSet:
         part = FrameSet(seq, timestamp)
-        image = self.renderer.render(self.rig.rgb, t).image
+        rendered = self.renderer.render(self.rig.rgb, t)
+        image = self.controls.colour(rendered.image, rendered.depth, seq)
         part.frames["rgb"] = self._frame("rgb", image, T.BGR888i, part)
         if self.video is not None:
             part.encoded["video"] = self.video.encode(image, seq, timestamp)
@@ -192,13 +197,14 @@ class SimDevice:
 
     def _capture_mono(self, seq: int, t: float, timestamp: float) -> FrameSet:
         part = FrameSet(seq, timestamp)
-        images = {name: self.renderer.render(self.cameras[name], t, mono=True).image
-                  for name in ("left", "right")}
+        rendered = {name: self.renderer.render(self.cameras[name], t, mono=True) for name in ("left", "right")}
+        light, images = self.controls.mono({n: r.image for n, r in rendered.items()},
+                                           {n: r.depth for n, r in rendered.items()}, seq)
         for name in ("left", "right"):
             if self._spec.enabled(name):
                 part.frames[name] = self._frame(name, images[name], T.GRAY8, part)
         if self._matcher is not None:
-            self._add_stereo(part, images["left"], images["right"])
+            self._add_stereo(part, images["left"], images["right"], (light["left"], light["right"]))
         for name in ("left", "right"):
             if name in part.frames:
                 self._run_network(name, images[name], part)
@@ -238,8 +244,9 @@ class SimDevice:
     def _frame(self, camera: str, pixels: np.ndarray, kind, frames: FrameSet) -> dai.ImgFrame:
         return make_frame(pixels, kind, frames.seq, frames.timestamp, SOCKETS[camera])
 
-    def _add_stereo(self, frames: FrameSet, left: np.ndarray, right: np.ndarray) -> None:
-        disparity = self._matcher.compute_raw(left, right)      # aligned to the right camera, 0 = invalid
+    def _add_stereo(self, frames: FrameSet, left: np.ndarray, right: np.ndarray, light=None) -> None:
+        # aligned to the right camera, 0 = invalid; `light`: the pair before sensor noise
+        disparity = self._matcher.compute_raw(left, right, light)
         depth_mm = self._depth_lut[disparity]
         if self._spec.stereo.align == "rgb":
             depth_mm = align_depth_mm(depth_mm, self.rig.right, self.cameras["stereo"])
@@ -353,6 +360,27 @@ class SimDevice:
                     self._fault_counts["frames corrupted (sim.fault)"] += 1
         return frames
 
+    # -- camera controls and IR (sim_controls.py) ---------------------------------------
+    def control_problem(self, name: str, value) -> str | None:
+        return self.controls.control_problem(name, value)
+
+    def set_camera_control(self, camera: str, control) -> None:
+        self.controls.set_camera_control(camera, control)
+
+    def set_ir(self, ir) -> None:
+        self.controls.set_ir(ir)
+
+    def trigger_autofocus(self) -> tuple[bool, str]:
+        return self.controls.trigger_autofocus()
+
+    @property
+    def camera_controls(self):
+        return self.controls.controls
+
+    @property
+    def ir(self):
+        return self.controls.ir
+
     def set_confidence_threshold(self, value: int) -> None:
         if self._matcher is not None:
             self._matcher.set_confidence_threshold(value)
@@ -381,7 +409,8 @@ class SimDevice:
                 "frames dropped (publisher busy)": str(dropped),
                 **{k: str(v) for k, v in self._fault_counts.items()},
                 "capture load % (simulated CSS CPU)": f"{min(load, 100.0):.1f}",
-                "chip temperature °C (simulated)": f"{38.0 + 0.12 * min(load, 100.0):.1f}"}
+                "chip temperature °C (simulated)": f"{38.0 + 0.12 * min(load, 100.0):.1f}",
+                **self.controls.status()}
 
     def close(self) -> None:
         self._stop.set()

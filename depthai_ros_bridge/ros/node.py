@@ -19,6 +19,7 @@ from ..nn.deployment import DeployError
 from ..nn.model_source import upload_suffix
 from ..nn.model_store import ModelError, ModelStore
 from .diagnostics import diagnostics_msg
+from .camera_controls import AutofocusService
 from .nn_services import NNServices
 from .still import StillService
 from .nn_stream import NNStream
@@ -59,6 +60,7 @@ class CameraNode(LifecycleNode):
         self.model_store = ModelStore.default()
         guard_parameter_services(self)
         self._nn_services = NNServices(self)
+        self._autofocus_service = AutofocusService(self)     # ~/rgb/trigger_autofocus, answers in every state
         self._still_service = StillService(self)      # ~/rgb/capture_still, answers in every state
         self.supervisor = Supervisor(self)
 
@@ -290,6 +292,10 @@ class CameraNode(LifecycleNode):
                 return SetParametersResult(successful=False, reason=f"{p.name}: {why}")
             if self.device is not None and not PARAMETERS[p.name].runtime:
                 return SetParametersResult(successful=False, reason=f"{p.name}: {REBUILD_NOTE}")
+            # What this device cannot do (no IR, a fixed-focus lens, the stereo pair's shared exposure).
+            why = self.device.control_problem(p.name, p.value) if self.device is not None else None
+            if why:
+                return SetParametersResult(successful=False, reason=f"{p.name}: {why}")
             if p.name == "sim.fault" and p.value and not hasattr(self.device, "inject"):
                 return SetParametersResult(successful=False, reason="sim.fault: faults are injected into a running "
                                            "simulated device (device.type sim, configured)")

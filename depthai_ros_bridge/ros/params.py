@@ -9,6 +9,7 @@ from rcl_interfaces.msg import ParameterDescriptor, ParameterType
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 
+from ..core.controls import CONTROL_PARAMETERS, IR_FIELDS, control_field, ir_with_change, with_change
 from ..core.spec import CAMERA_STREAMS, PARAMETERS, STREAMS, Param
 
 _TYPES = {bool: ParameterType.PARAMETER_BOOL, int: ParameterType.PARAMETER_INTEGER,
@@ -96,6 +97,12 @@ def _live_handlers() -> dict[str, Callable[[Any, Any, Any], None]]:
     for stream in CAMERA_STREAMS:
         for key in ("bbox_scale", "depth_min_m", "depth_max_m"):
             handlers[f"{stream}.nn.spatial.{key}"] = lambda o, d, v, s=stream, k=key: _set_spatial(o, s, k, v)
+    # Camera controls and IR: the device's current settings with this one changed (core/controls.py).
+    for name in CONTROL_PARAMETERS:
+        if control_field(name) is not None:
+            handlers[name] = lambda o, d, v, n=name: d.set_camera_control(*with_change(d.camera_controls, n, v))
+        elif name in IR_FIELDS:
+            handlers[name] = lambda o, d, v, n=name: d.set_ir(ir_with_change(d.ir, n, v))
     return handlers
 
 

@@ -159,7 +159,8 @@ def _shade_room(planes: tuple[Plane, ...], camera: CameraModel, v0: int, v1: int
             hit = (x * t, y * t, t)
             hit_u, hit_v = hit[u_axis] + position[u_axis], hit[v_axis] + position[v_axis]
         # Offset each plane into its own part of the texture so no two look alike.
-        tex = _sample(texture, hit_u + 3.1 * i, hit_v + 1.7 * i, _ROOM_TEXEL_M)
+        tex = _sample(texture, hit_u + 3.1 * i, hit_v + 1.7 * i, _ROOM_TEXEL_M) \
+            if plane.textured else np.ones(rows.size, np.float32)
         normal = np.zeros(3)
         normal[plane.axis] = -np.sign(plane.offset)     # the room's planes face the rig
         albedo = np.asarray(plane.bgr, np.float32)
@@ -308,6 +309,10 @@ class Renderer:
     def background(self, camera: CameraModel, mono: bool = False) -> np.ndarray:
         """The room without its objects, as `render` would show it (read-only)."""
         return _background(self.scene.planes, camera, mono)[0]
+
+    def background_depth(self, camera: CameraModel) -> np.ndarray:
+        """The room's z-depth as `background` shows it (read-only)."""
+        return _background(self.scene.planes, camera, True)[1]
 
     def render(self, camera: CameraModel, t: float, mono: bool = False,
                rig_pose: tuple[np.ndarray, np.ndarray] | None = None) -> RenderResult:

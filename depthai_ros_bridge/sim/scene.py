@@ -29,6 +29,7 @@ class Plane:
     axis: int
     offset: float
     bgr: tuple[int, int, int]
+    textured: bool = True
 
 
 # Low-saturation surfaces, so that colour alone separates objects from the room.
@@ -39,6 +40,9 @@ ROOM: tuple[Plane, ...] = (
     Plane("left_wall", 0, -SIDE_WALL_X, (170, 162, 158)),
     Plane("right_wall", 0, SIDE_WALL_X, (158, 166, 170)),
 )
+# sim.scene plain_wall: one uniform, textureless wall 2 m ahead filling every view, where stereo
+# matching has nothing to match unless the IR dot projector gives it texture.
+PLAIN_WALL: tuple[Plane, ...] = (Plane("plain_wall", 2, 2.0, (150, 150, 150), textured=False),)
 
 
 @dataclass(frozen=True)
@@ -170,3 +174,14 @@ class Scene:
             objects.append(SceneObject(i, track.class_index, CLASSES[track.class_index].label,
                                        centre, track.size, yaw))
         return objects
+
+
+def make_scene(kind: str, seed: int, motion_speed: float = 1.0) -> Scene:
+    """The scene `sim.scene` names: "room" (the textured room with its objects) or "plain_wall"."""
+    if kind == "plain_wall":
+        scene = Scene(seed, motion_speed, tracks=())
+        scene.planes = PLAIN_WALL
+        return scene
+    if kind != "room":
+        raise ValueError(f"unknown scene {kind!r}; scenes are room, plain_wall")
+    return Scene(seed, motion_speed)

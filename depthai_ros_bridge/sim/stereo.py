@@ -122,6 +122,10 @@ class StereoMatcher:
         first one that differs from it keep its disparities (matched once, when first needed)."""
         self._background, self._background_disparity = (left, right), None
 
+    @property
+    def has_background(self) -> bool:
+        return self._background is not None
+
     def set_confidence_threshold(self, value: int) -> None:
         """Change the confidence threshold between frames, keeping the matcher."""
         _check_confidence(value)
@@ -137,15 +141,18 @@ class StereoMatcher:
     def compute(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
         return self.compute_raw(left, right).astype(np.float32) * np.float32(self.px_per_unit)
 
-    def compute_raw(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    def compute_raw(self, left: np.ndarray, right: np.ndarray,
+                    reference: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
         """The disparity as the device outputs it: uint16 in units of `scale` px, 0 = invalid.
 
+        `reference`: the noiseless pair the images were made from, compared with the background
+        instead of the images themselves (sensor noise changes every row of every frame).
         Kept in SGBM's fixed point throughout: no float round trip per frame."""
         if left.dtype != np.uint8 or left.ndim != 2 or left.shape != right.shape \
                 or right.dtype != np.uint8:
             raise ValueError("left and right must be single-channel uint8 images of one size, "
                              f"got {left.dtype}{left.shape} and {right.dtype}{right.shape}")
-        keep = self._first_changed_row(left, right) - _REACH_ROWS     # rows above: the background's
+        keep = self._first_changed_row(*(reference or (left, right))) - _REACH_ROWS   # rows above: the background's
         top = keep - _WARMUP_ROWS
         top -= top % 2                   # the reverse pass halves the same row pairs as on the whole image
         if top <= 0 or self._background is None:     # (no background: _first_changed_row is 0)

@@ -17,6 +17,7 @@ import logging
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import depthai as dai
@@ -28,7 +29,8 @@ from ..base import DeviceError, DeviceInfo, ErrorCallback, FrameCallback, FrameS
 from .calibration import camera_models, intrinsics_mismatch, stereo_geometry
 from .discovery import find_device
 from .encoders import StillGate
-from .graph import build_pipeline
+from .controls import OakControls
+from .graph import Graph, build_pipeline
 from .grouping import FrameAssembler, pump
 from .networks import DeviceNetwork, device_network, startup_networks
 from .plan import plan_pipeline
@@ -86,6 +88,8 @@ class OakDevice:
             self.stereo = stereo_geometry(calib, spec, self.cameras) if spec.enabled("stereo") else None
             self.info = DeviceInfo("oak", self._id, self._device.getProductName() or self._device.getDeviceName())
             self._check_link(found)
+            # Exposure / white balance / focus / IR (controls.py); refuses what this model cannot do.
+            self.controls = OakControls(spec, self.connected, self.info.name, self._device.getIrDrivers())
         except Exception as e:  # noqa: BLE001 - closed, then reported as a DeviceError
             self.close()
             raise e if isinstance(e, DeviceError) else DeviceError(f"OAK {found.name}: reading its cameras, "
@@ -132,12 +136,14 @@ class OakDevice:
         if self._device is None or self._device.isClosed():
             self._device = self._open()
         self._pipeline = pipeline = dai.Pipeline(self._device)
+        graph = Graph(pipeline, rgb_autofocus=self.controls.rgb_autofocus)
         queues, self._config_queue = build_pipeline(pipeline, self.plan, self._spec.stereo, self._confidence, networks,
-                                                    spec=self._spec)
+                                                    graph, replace(self._spec, controls=self.controls.camera_controls))
         # Encoded frames bypass the assembler; each frame set takes those waiting (_attach_encoded).
         self._encoded_queues = {k: queues.pop(k) for k in list(queues) if k in ("video", "still")
                                 or k.startswith("mjpeg:")}
         pipeline.start()
+        self.controls.attach(graph.control_queues, self._device)
         assembler = FrameAssembler(self.plan.streams, {s: n.mapping for s, n in networks.items()}, self._restarted)
         self._stop.clear()
         self._first_frames.clear()
@@ -153,6 +159,7 @@ class OakDevice:
             self._first_frames.set()
             self._check_intrinsics(frames)
             self._attach_encoded(frames)
+            self.controls.observe(frames.frames)
             on_frames(frames)
         try:
             pump(queues, assembler, deliver, self._stop, pipeline.isRunning)
@@ -177,7 +184,6 @@ class OakDevice:
             message = (f"{key}: the calibration scaled to {model.width}x{model.height} differs from the frame's own "
                        f"intrinsics by {diff:.1f} px; CameraInfo now uses the frame's")
             if diff != float("inf"):
-                from dataclasses import replace
                 self.cameras[name] = replace(model, fx=k[0][0], fy=k[1][1], cx=k[0][2], cy=k[1][2])
             self._warnings[f"intrinsics {key}"] = message
             log.warning(message)
@@ -214,6 +220,7 @@ class OakDevice:
         self._restarts["reconnected"] = time.strftime("%H:%M:%S")
         if self._confidence != self._spec.stereo.confidence_threshold:
             self.set_confidence_threshold(self._confidence)
+        self.controls.reapply()
 
     def _reconnection(self, status) -> None:
         """depthai's reconnection callback (monitor thread): a failed reconnect is a lost device,
@@ -235,6 +242,8 @@ class OakDevice:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5.0)
         self._thread, self._config_queue = None, None
+        if hasattr(self, "controls"):
+            self.controls.detach()
         pipeline, self._pipeline = self._pipeline, None
         if pipeline is not None:
             pipeline.stop()           # closes the device too (DepthAI v3): the next start reopens it
@@ -282,6 +291,27 @@ class OakDevice:
                 self._stop_streaming()
                 raise DeviceError(f"OAK {self._id} could not start its pipeline: {e}") from e
 
+    # -- camera controls and IR (controls.py) ----------------------------------------------
+    def control_problem(self, name: str, value) -> str | None:
+        return self.controls.rules.problem(name, value)
+
+    def set_camera_control(self, camera: str, control) -> None:
+        self.controls.set_camera_control(camera, control)
+
+    def set_ir(self, ir) -> None:
+        self.controls.set_ir(ir)
+
+    def trigger_autofocus(self) -> tuple[bool, str]:
+        return self.controls.trigger_autofocus()
+
+    @property
+    def camera_controls(self):
+        return self.controls.camera_controls
+
+    @property
+    def ir(self):
+        return self.controls.ir
+
     def set_confidence_threshold(self, value: int) -> None:
         self._confidence = value
         queue = self._config_queue
@@ -291,24 +321,25 @@ class OakDevice:
             except (RuntimeError, dai.MessageQueue.QueueException):
                 pass          # restarting: the next pipeline starts with self._confidence
 
-    def deploy(self, stream: str, deployment: Deployment, workdir: Path) -> None:
+    def deploy(self, stream: str, deployment: Deployment, workdir: Path) -> float:
         network = device_network(deployment, self.plan.frame_size(stream))     # refused before any restart
         with self._lock:
             running = self._networks.get(stream)
             if running is not None and same_network(running.deployment, deployment):
                 # Already in the pipeline (a startup network): no reboot.
                 self._networks = {**self._networks, stream: network}
-                return
-            self._restart({**self._networks, stream: network}, f"deploy on {stream}")
+                return 0.0
+            return self._restart({**self._networks, stream: network}, f"deploy on {stream}")
 
-    def remove(self, stream: str) -> None:
+    def remove(self, stream: str) -> float:
         with self._lock:
             if stream not in self._networks:
                 raise DeployError(f"no network is deployed on {stream}")
-            self._restart({s: n for s, n in self._networks.items() if s != stream}, f"remove on {stream}")
+            return self._restart({s: n for s, n in self._networks.items() if s != stream}, f"remove on {stream}")
 
     def status(self) -> dict[str, str]:
-        extra = {**{f"warning: {k}": v for k, v in self._warnings.items()}, **self._restarts}
+        extra = {**{f"warning: {k}": v for k, v in self._warnings.items()}, **self._restarts,
+                 **(self.controls.status() if hasattr(self, "controls") else {})}
         device = self._device
         if device is None or device.isClosed() or self._pipeline is None:
             return {"device": "not streaming (starting, restarting for a network, or closed)", **extra}

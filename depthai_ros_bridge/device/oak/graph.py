@@ -12,6 +12,7 @@ import depthai as dai
 
 from ...core.spec import StereoSpec
 from ..frames import SOCKETS
+from .controls import camera_control, control_summary
 from .networks import DeviceNetwork, add_preprocessing, configure_parser, network_summary, preprocess_config
 from .encoders import add_encoders
 from .plan import STEREO_OUTPUTS, PipelinePlan
@@ -32,6 +33,8 @@ class Graph:
     nodes: dict[str, dict] = field(default_factory=dict)     # name -> {"type": ..., settings}
     links: list[list[str]] = field(default_factory=list)     # [output, input]
     queues: dict[str, str] = field(default_factory=dict)     # FrameSet key -> output read on the host
+    control_queues: dict = field(default_factory=dict)       # camera -> its Camera node's inputControl queue
+    rgb_autofocus: bool = True                               # the colour lens moves (controls.py)
 
     def node(self, name: str, cls, **settings):
         self.nodes[name] = {"type": cls.__name__, **settings}
@@ -66,6 +69,8 @@ def build_pipeline(pipeline, plan: PipelinePlan, stereo_options: StereoSpec, con
         if c.camera not in cams:
             cam = g.node(node_name, dai.node.Camera, socket=SOCKETS[c.camera].name, outputs={})
             cams[c.camera] = None if cam is None else cam.build(SOCKETS[c.camera])
+            if spec is not None:
+                add_camera_control(g, node_name, c.camera, cams[c.camera], spec)
         g.nodes[node_name]["outputs"][name] = {"size": list(c.size), "type": c.type.name if c.type else None,
                                                "fps": c.fps, "undistorted": c.undistort}
         cam = cams[c.camera]
@@ -92,6 +97,17 @@ def build_pipeline(pipeline, plan: PipelinePlan, stereo_options: StereoSpec, con
     for stream, network in networks.items():
         queues[f"nn:{stream}"] = add_network(g, out[plan.streams[stream]], stream, network)
     return queues, config_queue
+
+
+def add_camera_control(g: Graph, node_name: str, camera: str, cam, spec) -> None:
+    """The camera's exposure / white balance / focus as its initial control, and its live control
+    queue. With stereo the right camera starts on the left's exposure (the pair shares one)."""
+    control = spec.controls["left" if camera == "right" and spec.enabled("stereo") else camera]
+    colour = camera == "rgb"
+    g.nodes[node_name]["control"] = control_summary(control, colour, g.rgb_autofocus)
+    if cam is not None:
+        camera_control(control, colour, g.rgb_autofocus, into=cam.initialControl)
+        g.control_queues[camera] = cam.inputControl.createInputQueue()
 
 
 def add_network(g: Graph, source: Port, stream: str, network: DeviceNetwork):

@@ -2,7 +2,8 @@
 
 `Device.getConnectedCameraFeatures()` reports, per camera, its socket, sensor name, largest size
 and the image types it produces; `CAMERAS.json` for the dry run holds the same, one object each:
-`{"socket": "CAM_A", "sensor": "IMX378", "width": 4056, "height": 3040, "types": ["COLOR"]}`.
+`{"socket": "CAM_A", "sensor": "IMX378", "width": 4056, "height": 3040, "types": ["COLOR"]}` (and
+optionally `"autofocus": false` for a fixed-focus lens).
 A spec asking for more than a sensor gives fails here, at configure, naming the parameter and
 the sensor -- not at pipeline start with a firmware message.
 """
@@ -19,6 +20,9 @@ from .discovery import is_ip
 
 STREAM_SOCKETS = {"rgb": "CAM_A", "left": "CAM_B", "right": "CAM_C"}
 SENSOR_TYPES = ("COLOR", "MONO", "RAW", "TOF", "THERMAL")
+# CAMERAS.json entries without "autofocus": the sensors Luxonis ships with an AF lens (the -FF/-W models'
+# IMX378s are fixed focus: give "autofocus": false for those).
+AUTOFOCUS_SENSORS = ("IMX378", "IMX214", "IMX582")
 
 
 @dataclass(frozen=True)
@@ -28,11 +32,13 @@ class ConnectedCamera:
     width: int                   # the sensor's largest output
     height: int
     types: tuple[str, ...]       # of SENSOR_TYPES
+    autofocus: bool = False      # the lens moves (CameraFeatures.hasAutofocus)
 
     @classmethod
     def from_features(cls, f: dai.CameraFeatures) -> ConnectedCamera:
         # CameraSensorType has no RAW member: every colour/mono sensor also gives RAW frames.
-        return cls(f.socket.name, f.sensorName, int(f.width), int(f.height), tuple(t.name for t in f.supportedTypes))
+        return cls(f.socket.name, f.sensorName, int(f.width), int(f.height), tuple(t.name for t in f.supportedTypes),
+                   bool(f.hasAutofocus))
 
     @classmethod
     def from_json(cls, entry, index: int = 0) -> ConnectedCamera:
@@ -53,11 +59,14 @@ class ConnectedCamera:
                 raise ValueError(f"{where}: {name} must be an integer in 1..16384, got {v!r}")
         if not isinstance(types, list) or not types or any(t not in SENSOR_TYPES for t in types):
             raise ValueError(f"{where}: types must be a non-empty list of {', '.join(SENSOR_TYPES)}")
-        return cls(socket, sensor, width, height, tuple(types))
+        autofocus = entry.get("autofocus", sensor in AUTOFOCUS_SENSORS)
+        if not isinstance(autofocus, bool):
+            raise ValueError(f"{where}: autofocus must be true or false, got {autofocus!r}")
+        return cls(socket, sensor, width, height, tuple(types), autofocus)
 
     def as_dict(self) -> dict:
         return {"socket": self.socket, "sensor": self.sensor, "width": self.width, "height": self.height,
-                "types": list(self.types)}
+                "types": list(self.types), "autofocus": self.autofocus}
 
     def describe(self) -> str:
         return f"{self.sensor} on {self.socket} ({self.width}x{self.height}, {'/'.join(self.types)})"
