@@ -13,6 +13,7 @@ from typing import Any, Mapping
 from .faults import FORMS as FAULT_FORMS
 from .controls import CONTROL_PARAMETERS, CameraControlSpec, IRSpec, control_problems, controls_from, ir_from
 from .faults import parse_fault
+from .imu_spec import ALL_RATES_HZ, CAMERA_MOTIONS, ImuSpec, imu_spec, rate_hz_problem
 from .param import Param
 from .sensors import MONO_RESOLUTIONS, RGB_RESOLUTIONS
 from .spatial import SpatialConfig
@@ -101,6 +102,15 @@ PARAMETERS: dict[str, Param] = {
     "tf_prefix": Param("", "Prefix of TF frame names and /diagnostics entries; empty = the node's namespace "
                                "and name ('/cam1/oak' -> cam1_oak)."),
     "base_frame": Param("", "Parent frame of the camera frames; empty = <tf_prefix>_base_frame."),
+    # The IMU (core/imu_spec.py): ~/imu/data in <tf_prefix>_imu_frame; the device checks the rate against its IMU.
+    "imu.enabled": Param(False, "Publish the IMU on ~/imu/data (sensor_msgs/Imu); a device without an IMU refuses it."),
+    "imu.rate_hz": Param(200, "IMU rate (Hz): BMI270 25, 50, 100, 200, 250; BNO086 25, 33, 50, 100, 200, 400.",
+                         min=min(ALL_RATES_HZ), max=max(ALL_RATES_HZ), check=rate_hz_problem),
+    "imu.qos.reliability": Param("reliable", "Publisher QoS reliability of ~/imu/data.", ("reliable", "best_effort")),
+    "imu.qos.depth": Param(50, "Publisher QoS history depth of ~/imu/data.", min=1, max=1000),
+    "sim.camera_motion": Param("static", "How the simulated rig moves: static, handheld (sway of a few cm and "
+                                         "degrees) or orbit (a +-20 deg arc around a point 2.8 m ahead); images, "
+                                         "depth, detections and the IMU follow it.", CAMERA_MOTIONS),
     **_stream_params("rgb", "1080p", RGB_RESOLUTIONS),
     **_stream_params("left", "400p", MONO_RESOLUTIONS),
     **_stream_params("right", "400p", MONO_RESOLUTIONS),
@@ -281,6 +291,7 @@ class PipelineSpec:
     stereo: StereoSpec
     sim: SimSpec
     compressed: CompressionSpec
+    imu: ImuSpec = ImuSpec()
     models: ModelSourceSpec = ModelSourceSpec(256 * 1024 * 1024, ())
     video: VideoSpec = VideoSpec()
     controls: dict[str, CameraControlSpec] = field(
@@ -292,6 +303,10 @@ class PipelineSpec:
 
     def body_frame(self, camera: str) -> str:
         return f"{self.tf_prefix}_{camera}_camera_frame"
+
+    @property
+    def imu_frame(self) -> str:
+        return f"{self.tf_prefix}_imu_frame"
 
     def optical_frame(self, stream: str) -> str:
         """Frame id of a stream's images; depth is in the frame of the camera it is aligned to."""
@@ -421,6 +436,7 @@ def parse_spec(values: Mapping[str, Any], node_name: str = "oak") -> PipelineSpe
                           v["device.stall_timeout_s"]),
         tf_prefix=tf_prefix,
         base_frame=v["base_frame"] or f"{tf_prefix}_base_frame",
+        imu=imu_spec(v),
         streams=streams,
         stereo=StereoSpec(v["stereo.confidence_threshold"], v["stereo.median_filter"], v["stereo.lr_check"],
                           v["stereo.extended_disparity"], v["stereo.subpixel"], v["stereo.depth_limit_m"],

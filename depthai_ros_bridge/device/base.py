@@ -14,6 +14,7 @@ import depthai as dai
 
 from ..core.camera_model import CameraModel
 from ..core.controls import CameraControlSpec, IRSpec
+from ..core.imu import ImuInfo
 from ..nn.deployment import Deployment
 from ..nn.results import NNResult
 
@@ -73,6 +74,7 @@ class Still:
 
 FrameCallback = Callable[[FrameSet], None]
 ErrorCallback = Callable[[Exception], None]
+ImuCallback = Callable[[dai.IMUData], None]
 
 
 class Device(Protocol):
@@ -80,11 +82,14 @@ class Device(Protocol):
     cameras: dict[str, CameraModel]       # the cameras the pipeline runs ("rgb", "left", "right") at their
     #                                       resolutions, "stereo" = depth's camera; an OAK-1 has "rgb" only
     stereo: StereoGeometry | None
+    imu: ImuInfo | None                   # the IMU the pipeline runs (imu.enabled), placed in the rig frame
 
-    def start(self, on_frames: FrameCallback, on_error: ErrorCallback) -> None:
+    def start(self, on_frames: FrameCallback, on_error: ErrorCallback, on_imu: ImuCallback | None = None) -> None:
         """Start streaming; callbacks run on the device's own threads. A device that is lost
         while streaming (disconnected, reconnect failed, pipeline stopped) is reported once to
-        on_error as a DeviceError."""
+        on_error as a DeviceError. With an IMU, on_imu gets its dai.IMUData batches as they come
+        (device/imu.py turns them into samples), on another path than the frames: never dropped
+        with a frame set, never waiting for one."""
 
     def set_confidence_threshold(self, value: int) -> None:
         """Apply the disparity confidence threshold live."""

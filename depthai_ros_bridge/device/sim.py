@@ -21,6 +21,10 @@ from ..nn.deployment import DeployError, Deployment
 from ..nn.host_network import HostNetwork
 from ..core.align import align_depth_mm
 from ..core.depth import depth_lut_mm
+from ..core.imu import rate_problem
+from ..sim.imu import oakd_imu
+from ..sim.motion import RigMotion
+from .sim_imu import ImuCallback, SimImuStream
 from ..sim.render import Renderer
 from ..sim.rig import oakd_rig
 from ..sim.scene import make_scene
@@ -105,6 +109,15 @@ class SimDevice:
         self.rig = oakd_rig((rgb.width, rgb.height), (mono.width, mono.height))
         self.scene = make_scene(spec.sim.scene, spec.sim.seed, spec.sim.motion_speed)
         self.renderer = Renderer(self.scene)
+        # sim.camera_motion moves the whole rig; its BMI270 (imu.enabled) measures that motion.
+        self.motion = RigMotion(spec.imu.camera_motion)
+        self.imu, self._imu = None, None
+        if spec.imu.enabled:
+            why = rate_problem("BMI270", spec.imu.rate_hz)
+            if why:
+                raise DeviceError(f"imu.rate_hz: {why}")
+            self.imu = oakd_imu(self.rig.left.position, spec.imu.rate_hz)
+            self._imu = SimImuStream(self.motion, self.imu, spec.sim.seed)
         # Exposure, white balance, focus, IR (sim_controls.py); refuses IR on a model without it.
         self.controls = SimControls(spec, self.rig, self.renderer)
         self.info = DeviceInfo("sim", device_id, self.controls.device_name)
@@ -122,9 +135,11 @@ class SimDevice:
                     lr_check=s.lr_check, extended_disparity=s.extended_disparity, subpixel=s.subpixel))
             except ValueError as e:
                 raise DeviceError(f"stereo options: {e}") from e
-            # The room never moves: rows above the objects keep its disparities (see sim/stereo.py).
-            self._matcher.set_background(self.renderer.background(self.rig.left, mono=True),
-                                         self.renderer.background(self.rig.right, mono=True))
+            # The room never moves in a resting rig's view: rows above the objects keep its disparities (see
+            # sim/stereo.py). A moving rig sees it move: every row is matched.
+            if not self.motion.moving:
+                self._matcher.set_background(self.renderer.background(self.rig.left, mono=True),
+                                             self.renderer.background(self.rig.right, mono=True))
             self.controls.attach_matcher(self._matcher)
             depth_camera = self.rig.right
             if s.align == "rgb":
@@ -159,6 +174,18 @@ class SimDevice:
         self._started = time.monotonic()
 
     # -- capture -------------------------------------------------------------------------
+    def rig_pose(self, t: float) -> tuple[np.ndarray, np.ndarray]:
+        """Ground truth: the rig's axes R and origin p in the scene's frame at scene time t (p_world = R p_rig + p).
+        Scene time is the frame's timestamp minus the stream's start, for frames and IMU samples alike."""
+        return self.motion.pose(t)
+
+    def scene_time_of(self, timestamp: float) -> float:
+        """Scene time of a steady-clock stamp of this stream (a frame's or an IMU sample's)."""
+        return timestamp - self._clock0
+
+    def _pose(self, t: float) -> tuple[np.ndarray, np.ndarray] | None:
+        return self.motion.pose(t) if self.motion.moving else None      # None: the cached room applies
+
     def scene_time(self, seq: int) -> float:
         return seq / self.capture_fps
 
@@ -185,7 +212,7 @@ class SimDevice:
 
     def _capture_rgb(self, seq: int, t: float, timestamp: float) -> FrameSet:
         part = FrameSet(seq, timestamp)
-        rendered = self.renderer.render(self.rig.rgb, t)
+        rendered = self.renderer.render(self.rig.rgb, t, rig_pose=self._pose(t))
         image = self.controls.colour(rendered.image, rendered.depth, seq)
         part.frames["rgb"] = self._frame("rgb", image, T.BGR888i, part)
         if self.video is not None:
@@ -197,7 +224,9 @@ class SimDevice:
 
     def _capture_mono(self, seq: int, t: float, timestamp: float) -> FrameSet:
         part = FrameSet(seq, timestamp)
-        rendered = {name: self.renderer.render(self.cameras[name], t, mono=True) for name in ("left", "right")}
+        pose = self._pose(t)
+        rendered = {name: self.renderer.render(self.cameras[name], t, mono=True, rig_pose=pose)
+                    for name in ("left", "right")}
         light, images = self.controls.mono({n: r.image for n, r in rendered.items()},
                                            {n: r.depth for n, r in rendered.items()}, seq)
         for name in ("left", "right"):
@@ -256,11 +285,15 @@ class SimDevice:
                                                 dai.CameraBoardSocket.CAM_C)
 
     # -- streaming -----------------------------------------------------------------------
-    def start(self, on_frames: FrameCallback, on_error: ErrorCallback) -> None:
+    def start(self, on_frames: FrameCallback, on_error: ErrorCallback, on_imu: ImuCallback | None = None) -> None:
         if self._lost is not None:
             raise self._lost
         self._stop.clear()
         self._started, self._busy_s = time.monotonic(), 0.0
+        self._clock0 = time.monotonic()         # frames and IMU samples count from here, on one clock
+        if self._imu is not None and on_imu is not None:
+            self._imu.start(self._clock0, on_imu, lambda e: self._report(
+                on_error, DeviceError(f"simulated IMU failed: {e!r}")), self._stop)
         self._slot = slot = _LatestSlot()
         self._publisher = threading.Thread(target=self._publish, args=(slot, on_frames, on_error),
                                            name="sim-oak-publish", daemon=True)
@@ -281,7 +314,7 @@ class SimDevice:
 
     def _run(self, slot: _LatestSlot, on_error: ErrorCallback) -> None:
         period = 1.0 / self.capture_fps
-        start, tick = time.monotonic(), 0
+        start, tick = self._clock0, 0
         try:
             while not self._stop.wait(max(0.0, start + tick * period - time.monotonic())):
                 if self._lost is not None:         # sim.fault disconnect: every stream stops
@@ -414,6 +447,8 @@ class SimDevice:
 
     def close(self) -> None:
         self._stop.set()
+        if self._imu is not None:
+            self._imu.join()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5.0)
         self._thread = None

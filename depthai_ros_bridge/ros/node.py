@@ -120,7 +120,10 @@ class CameraNode(LifecycleNode):
         try:
             clock_offset = self.get_clock().now().nanoseconds * 1e-9 - time.monotonic()
             self.outputs = Outputs(self, spec, device, clock_offset)
-            device.start(self._on_frames, self.device_failed)
+            if self.outputs.imu is not None:      # only then: a device without an IMU takes two callbacks
+                device.start(self._on_frames, self.device_failed, self._on_imu)
+            else:
+                device.start(self._on_frames, self.device_failed)
         except Exception as e:  # noqa: BLE001
             self._release()
             return self._fail(f"configure failed starting the device: {e!r}")
@@ -221,6 +224,16 @@ class CameraNode(LifecycleNode):
         except Exception as e:  # noqa: BLE001 - one bad frame must not stop the stream
             self.frame_errors += 1
             self.get_logger().error(f"publishing frame {frames.seq}: {e!r}", throttle_duration_sec=5.0)
+
+    def _on_imu(self, data) -> None:
+        outputs = self.outputs
+        if not self._active or outputs is None or outputs.imu is None:
+            return
+        try:
+            outputs.imu.publish(data)
+        except Exception as e:  # noqa: BLE001 - one bad batch must not stop the IMU
+            self.frame_errors += 1
+            self.get_logger().error(f"publishing IMU data: {e!r}", throttle_duration_sec=5.0)
 
     def device_failed(self, error: Exception) -> None:
         """Called by a device (from its thread) when it stops working."""

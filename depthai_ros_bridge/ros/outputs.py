@@ -22,7 +22,9 @@ from ..core.pointcloud import XYZ, XYZRGB, CloudProjector, depth_metres
 from ..core.rates import RateLimiter, RateMeter
 from ..core.spec import CAMERA_STREAMS, PipelineSpec
 from ..device.base import Device, FrameSet
+from .imu import ImuPublisher
 from .nn_stream import NNStream
+from ..core.imu import imu_transform
 from .entities import lifecycle_publisher
 
 _RELIABILITY = {"reliable": ReliabilityPolicy.RELIABLE, "best_effort": ReliabilityPolicy.BEST_EFFORT}
@@ -66,6 +68,9 @@ class Outputs:
             self._add("stereo", "~/stereo/points", PointCloud2)
             self._add("stereo", "~/stereo/disparity", DisparityImage)
             self._add("stereo", "~/stereo/disparity_color", Image)
+        # ~/imu/data (ros/imu.py): fed by the device's IMU callback, not by frame sets.
+        self.imu = ImuPublisher(node, spec, device.imu, clock_offset) \
+            if spec.imu.enabled and getattr(device, "imu", None) is not None else None
         tf_qos = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
         self._tf = lifecycle_publisher(node, TFMessage, "/tf_static", tf_qos)
         self.nn = {s: NNStream(node, s, spec, device) for s in CAMERA_STREAMS if spec.enabled(s)}
@@ -80,6 +85,11 @@ class Outputs:
             self._images[topic] = conv.ImageMessage()
 
     @property
+    def clock_offset(self) -> float:
+        """ROS time - host steady clock: a message's stamp less this is the device's timestamp."""
+        return self._clock_offset
+
+    @property
     def topics(self) -> list[str]:
         return list(self._pubs)
 
@@ -88,6 +98,9 @@ class Outputs:
         # The dry run prints the same list (core.camera_info): only the cameras the device has.
         transforms = [conv.transform(t.parent, t.child, t.translation, t.rotation, now)
                       for t in static_transforms(self._spec, self._device.cameras)]
+        if self.imu is not None:
+            t = imu_transform(self._spec.base_frame, self._spec.imu_frame, self._device.imu)
+            transforms.append(conv.transform(t.parent, t.child, t.translation, t.rotation, now))
         self._tf.publish(TFMessage(transforms=transforms))
 
     def _wanted(self, topic: str) -> bool:
@@ -212,6 +225,8 @@ class Outputs:
     def destroy(self) -> None:
         for nn in self.nn.values():
             nn.destroy()
+        if self.imu is not None:
+            self.imu.destroy()
         for pub in list(self._pubs.values()) + [self._tf]:
             self._node.destroy_lifecycle_publisher(pub)
         self._pubs.clear()
