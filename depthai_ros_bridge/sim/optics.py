@@ -232,18 +232,18 @@ class CameraOptics:
         widest = k * max(abs(1.0 / max(near, 1e-3) - focus), abs((0.0 if math.isinf(far) else 1.0 / far) - focus))
         if widest < _BLUR_MIN_PX:
             return image
+        # Disc sizes from every other pixel's depth (they change smoothly but at object outlines).
         with np.errstate(divide="ignore"):
-            coc = k * np.abs(np.float32(1.0) / depth - focus)
-        level = np.searchsorted(_BLUR_EDGES, coc, side="right")     # 0: sharp
+            coc = k * np.abs(np.float32(1.0) / depth[::2, ::2] - focus)
+        level = np.searchsorted(_BLUR_EDGES, coc, side="right").astype(np.uint8)     # 0: sharp
+        level = cv2.resize(level, (depth.shape[1], depth.shape[0]), interpolation=cv2.INTER_NEAREST)
         out = image.copy()          # the caller's image may be the renderer's (or its cache's)
-        for i in range(1, len(_BLUR_EDGES) + 1):
-            mask = level == i
-            if not mask.any():
+        for i in np.unique(level):
+            if i == 0:
                 continue
             upper = _BLUR_EDGES[i] if i < len(_BLUR_EDGES) else 2 * _BLUR_EDGES[-1]
-            sigma = math.sqrt(_BLUR_EDGES[i - 1] * upper) / 4.0
-            blurred = cv2.GaussianBlur(image, (0, 0), sigma)
-            out[mask] = blurred[mask]
+            blurred = _gaussian(image, math.sqrt(_BLUR_EDGES[i - 1] * upper) / 4.0)
+            cv2.copyTo(blurred, (level == i).view(np.uint8), out)
         return out
 
     # -- noise -----------------------------------------------------------------------------
@@ -276,6 +276,17 @@ class CameraOptics:
         down = np.clip(np.rint(-noise), 0, 255).astype(np.uint8)
         out = cv2.subtract(cv2.add(flat, cv2.LUT(index, up)), cv2.LUT(index, down))
         return out.reshape(image.shape)
+
+
+def _gaussian(image: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur; wide ones on a downscaled copy (the result is smooth at that scale anyway)."""
+    factor = int(sigma // 2)
+    if factor < 2:
+        return cv2.GaussianBlur(image, (0, 0), sigma)
+    h, w = image.shape[:2]
+    small = cv2.resize(image, (max(w // factor, 1), max(h // factor, 1)), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), sigma / factor)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def _normal_bins() -> np.ndarray:
