@@ -6,8 +6,9 @@ parameter values into the specs both backends apply.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Mapping
+from typing import Any
 
 from .param import Param
 
@@ -128,8 +129,9 @@ def control_problems(v: Mapping[str, Any]) -> dict[str, str]:
     if v["stereo.enabled"]:
         for suffix in _EXPOSURE_FIELDS:
             name, default = f"right.{suffix}", CONTROL_PARAMETERS[f"right.{suffix}"].default
-            if v[name] not in (default, v[f"left.{suffix}"]):
-                problems[name] = shared_exposure_problem(name)
+            why = shared_exposure_problem(name)
+            if why and v[name] not in (default, v[f"left.{suffix}"]):
+                problems[name] = why
     return problems
 
 

@@ -1,8 +1,9 @@
 """The rule of one node parameter (its default, range, choices, live or rebuild), shared by the spec's tables."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass(frozen=True)

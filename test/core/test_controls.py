@@ -1,8 +1,15 @@
 """Camera control and IR parameters: ranges, messages naming the parameter, specs."""
 import pytest
 
-from depthai_ros_bridge.core.controls import (CONTROL_PARAMETERS, CameraControlSpec, IRSpec, control_field,
-                                              fixed_focus_problem, ir_with_change, with_change)
+from depthai_ros_bridge.core.controls import (
+    CONTROL_PARAMETERS,
+    CameraControlSpec,
+    IRSpec,
+    control_field,
+    fixed_focus_problem,
+    ir_with_change,
+    with_change,
+)
 from depthai_ros_bridge.core.spec import PARAMETERS, ConfigError, check_value, parse_spec
 
 

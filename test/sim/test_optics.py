@@ -6,8 +6,15 @@ import numpy as np
 import pytest
 
 from depthai_ros_bridge.core.controls import CameraControlSpec
-from depthai_ros_bridge.sim.optics import (IMX378, MID_GREY, OV9282, SCENE_KELVIN, CameraOptics, lens_dioptres,
-                                           white_balance_gains)
+from depthai_ros_bridge.sim.optics import (
+    IMX378,
+    MID_GREY,
+    OV9282,
+    SCENE_KELVIN,
+    CameraOptics,
+    lens_dioptres,
+    white_balance_gains,
+)
 from depthai_ros_bridge.sim.render import Renderer
 from depthai_ros_bridge.sim.scene import FLOOR_Y, ObjectTrack, Scene
 
@@ -46,8 +53,8 @@ def test_noise_is_none_at_iso_100_grows_with_iso_and_repeats_per_seed_and_frame(
     spread = {}
     for iso in (100, 400, 1600):
         time_us = 20000 * 100 // iso        # the same mean, more gain
-        make = lambda seed: CameraOptics(OV9282, 640, 30.0, seed, CameraControlSpec(  # noqa: E731
-            auto_exposure=False, exposure_time_us=time_us, iso=iso))
+        control = CameraControlSpec(auto_exposure=False, exposure_time_us=time_us, iso=iso)
+        make = lambda seed, c=control: CameraOptics(OV9282, 640, 30.0, seed, c)  # noqa: E731
         a, b = make(3).apply(radiance, None, 10), make(3).apply(radiance, None, 11)
         assert np.array_equal(a, make(3).apply(radiance, None, 10)), "not deterministic per seed and frame"
         diff = a.astype(np.float32) - b.astype(np.float32)
