@@ -123,11 +123,14 @@ def topics(spec: PipelineSpec, cameras: dict, baseline_m: float | None) -> dict:
 
 
 def dry_run(values: dict, calibration_path: str, cameras_path: str, link: str | None = None,
-            node_name: str = "oak") -> dict:
-    """What the node would build and publish; DryRunError with the configure error it would give."""
+            node_name: str = "oak", imu_model: str = "NONE") -> dict:
+    """What the node would build and publish; DryRunError with the configure error it would give.
+    `imu_model`: what the device's getConnectedIMU() reports (BMI270, BNO086, NONE)."""
+    from .core.imu import covariances, imu_transform
     from .device.base import DeviceError
     from .device.oak.calibration import camera_models, stereo_geometry
     from .device.oak.graph import Graph, build_pipeline
+    from .device.oak.imu import check_imu, imu_info
     from .device.oak.networks import startup_networks
     from .device.oak.plan import plan_pipeline
     from .device.oak.sensors import LINK_MBPS, link_kind
@@ -142,6 +145,8 @@ def dry_run(values: dict, calibration_path: str, cameras_path: str, link: str | 
         plan = plan_pipeline(spec, connected)
         cameras = camera_models(calib, spec, plan)
         stereo = stereo_geometry(calib, spec, cameras) if spec.enabled("stereo") else None
+        model = check_imu(spec, imu_model)
+        imu, imu_warning = imu_info(calib, spec, model) if model is not None else (None, None)
     except DeviceError as e:
         raise DryRunError(f"configure failed: {e}") from None
     with tempfile.TemporaryDirectory(prefix="oak-dry-run-") as workdir:
@@ -150,18 +155,25 @@ def dry_run(values: dict, calibration_path: str, cameras_path: str, link: str | 
             param, why = next(iter(problems.items()))
             raise DryRunError(f"configure failed: {param}: {why}")
         graph = Graph()
-        build_pipeline(None, plan, spec.stereo, spec.stereo.confidence_threshold, networks, graph, spec)
+        build_pipeline(None, plan, spec.stereo, spec.stereo.confidence_threshold, networks, graph, spec, imu=imu)
     link = link or link_kind(spec)
     mbps, warning = plan.bandwidth(link)
+    published = topics(spec, cameras, stereo.baseline_m if stereo else None)
+    tf = [t.as_dict() for t in static_transforms(spec, cameras)]
+    if imu is not None:
+        accel_var, gyro_var = covariances(imu.noise, imu.rate_hz)
+        published["~/imu/data"] = {"frame_id": spec.imu_frame, "model": imu.model, "rate_hz": imu.rate_hz,
+                                   "linear_acceleration_variance": accel_var, "angular_velocity_variance": gyro_var}
+        tf.append(imu_transform(spec.base_frame, spec.imu_frame, imu).as_dict())
     return {
         "device": {"cameras": [c.as_dict() for c in connected], "link": link, "link_mbps": LINK_MBPS[link]},
         "pipeline": graph.describe(),
-        "topics": topics(spec, cameras, stereo.baseline_m if stereo else None),
-        "tf": [t.as_dict() for t in static_transforms(spec, cameras)],
+        "topics": published,
+        "tf": tf,
         "stereo": None if stereo is None else {"focal_px": stereo.focal_px, "baseline_m": stereo.baseline_m,
                                                "max_disparity": stereo.max_disparity},
         "bandwidth_mbps": round(mbps, 1),
-        "warnings": [warning] if warning else [],
+        "warnings": [w for w in (warning, imu_warning) if w],
     }
 
 
@@ -194,11 +206,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--link", choices=LINKS, help="the link to estimate for (default: poe if device.id is an "
                                                       "IP, usb2 with device.usb2_mode, else usb3)")
     parser.add_argument("--node-name", default="oak", help="the node's name (parameter sections, tf_prefix)")
+    parser.add_argument("--imu", default="NONE", metavar="MODEL",
+                        help="the device's IMU as getConnectedIMU() names it: BMI270, BNO086 or NONE (default)")
     args = parser.parse_args(argv)
     with _json_stdout() as out:
         try:
             values = load_parameters(args.params_file, args.overrides, args.node_name)
-            result = dry_run(values, args.calibration, args.cameras, args.link, args.node_name)
+            result = dry_run(values, args.calibration, args.cameras, args.link, args.node_name, args.imu)
         except DryRunError as e:
             print(str(e), file=sys.stderr)
             return 2

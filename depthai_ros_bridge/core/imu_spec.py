@@ -7,8 +7,9 @@ rounded up). A rate is accepted only where the sensor gives exactly it, so the p
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 IMU_RATES_HZ: dict[str, tuple[int, ...]] = {
     "BMI270": (25, 50, 100, 200, 250),

@@ -80,5 +80,6 @@ BMI270_RPY_DEG = (180.0, 0.0, 270.0)
 
 def oakd_imu(left_camera_position, rate_hz: float) -> ImuInfo:
     """The simulated OAK-D's BMI270, placed in the rig frame (the left camera is not turned in it)."""
-    position = tuple(float(a + b) for a, b in zip(left_camera_position, BMI270_FROM_LEFT_M))
+    x, y, z = (float(a + b) for a, b in zip(left_camera_position, BMI270_FROM_LEFT_M))
+    position = (x, y, z)
     return ImuInfo("BMI270", position, quaternion(rpy_matrix(*BMI270_RPY_DEG)), BMI270_NOISE, float(rate_hz))

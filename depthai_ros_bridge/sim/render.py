@@ -42,8 +42,8 @@ _MOVING_ROOM_WIDTH = 960
 
 def posed(camera: CameraModel, R: np.ndarray, p: np.ndarray) -> CameraModel:
     """A rig camera placed in the world by the rig's pose (R: rig axes in the world, p: rig origin)."""
-    position = tuple(float(v) for v in R @ np.asarray(camera.position) + p)
-    return replace(camera, position=position, rotation=quaternion(R @ camera.R))
+    x, y, z = (float(v) for v in R @ np.asarray(camera.position) + p)
+    return replace(camera, position=(x, y, z), rotation=quaternion(R @ camera.R))
 
 
 @dataclass(frozen=True)
@@ -138,8 +138,8 @@ def _trace_room(planes: tuple[Plane, ...], camera: CameraModel, v0: int, v1: int
 
 
 def _shade_room(planes: tuple[Plane, ...], camera: CameraModel, v0: int, v1: int,
-                mono: bool) -> np.ndarray:
-    """Radiance of rows v0..v1-1 (float32, h x W x 3, or h x W for mono)."""
+                mono: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Radiance of rows v0..v1-1 (float32, h x W x 3, or h x W for mono), and their z-depth."""
     depth, index = _trace_room(planes, camera, v0, v1)
     xs, ys = _rays(camera, v0, v1)
     turned = tuple(camera.rotation) != _UPRIGHT

@@ -22,15 +22,17 @@ from pathlib import Path
 
 import depthai as dai
 
+from ...core.imu import ImuInfo
 from ...core.spec import PipelineSpec
 from ...nn.deployment import DeployError, Deployment
 from .. import base
-from ..base import DeviceError, DeviceInfo, ErrorCallback, FrameCallback, FrameSet
+from ..base import DeviceError, DeviceInfo, ErrorCallback, FrameCallback, FrameSet, ImuCallback
 from .calibration import camera_models, intrinsics_mismatch, stereo_geometry
 from .discovery import find_device
 from .encoders import StillGate
 from .controls import OakControls
 from .graph import Graph, build_pipeline
+from .imu import check_imu, imu_info
 from .grouping import FrameAssembler, pump
 from .networks import DeviceNetwork, device_network, startup_networks
 from .plan import plan_pipeline
@@ -64,6 +66,8 @@ class OakDevice:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._callbacks: tuple[FrameCallback, ErrorCallback] | None = None
+        self.imu: ImuInfo | None = None
+        self._on_imu: ImuCallback | None = None
         self._pipeline: dai.Pipeline | None = None
         self._config_queue = None
         self._networks: dict[str, DeviceNetwork] = {}
@@ -86,6 +90,13 @@ class OakDevice:
             calib = self._device.getCalibration()
             self.cameras = camera_models(calib, spec, self.plan)
             self.stereo = stereo_geometry(calib, spec, self.cameras) if spec.enabled("stereo") else None
+            # imu.enabled: the device's own IMU (imu.py), placed by the calibration; refused where there is none.
+            model = check_imu(spec, self._device.getConnectedIMU() if spec.imu.enabled else "")
+            if model is not None:
+                self.imu, imu_warning = imu_info(calib, spec, model)
+                if imu_warning:
+                    self._warnings["imu"] = imu_warning
+                    log.warning(imu_warning)
             self.info = DeviceInfo("oak", self._id, self._device.getProductName() or self._device.getDeviceName())
             self._check_link(found)
             # Exposure / white balance / focus / IR (controls.py); refuses what this model cannot do.
@@ -138,7 +149,8 @@ class OakDevice:
         self._pipeline = pipeline = dai.Pipeline(self._device)
         graph = Graph(pipeline, rgb_autofocus=self.controls.rgb_autofocus)
         queues, self._config_queue = build_pipeline(pipeline, self.plan, self._spec.stereo, self._confidence, networks,
-                                                    graph, replace(self._spec, controls=self.controls.camera_controls))
+                                                    graph, replace(self._spec, controls=self.controls.camera_controls),
+                                                    imu=self.imu)
         # Encoded frames bypass the assembler; each frame set takes those waiting (_attach_encoded).
         self._encoded_queues = {k: queues.pop(k) for k in list(queues) if k in ("video", "still")
                                 or k.startswith("mjpeg:")}
@@ -162,7 +174,7 @@ class OakDevice:
             self.controls.observe(frames.frames)
             on_frames(frames)
         try:
-            pump(queues, assembler, deliver, self._stop, pipeline.isRunning)
+            pump(queues, assembler, deliver, self._stop, pipeline.isRunning, self._on_imu)
         except Exception as e:  # noqa: BLE001 - reported to the node, which goes to on_error
             if not self._stop.is_set():
                 self._report_lost(e if isinstance(e, DeviceError) else DeviceLost(f"OAK {self._id} failed: {e!r}"))
@@ -282,9 +294,10 @@ class OakDevice:
         return pause
 
     # -- the Device protocol ---------------------------------------------------------------
-    def start(self, on_frames: FrameCallback, on_error: ErrorCallback) -> None:
+    def start(self, on_frames: FrameCallback, on_error: ErrorCallback, on_imu: ImuCallback | None = None) -> None:
         with self._lock:
             self._callbacks = (on_frames, on_error)
+            self._on_imu = on_imu
             try:
                 self._start_streaming(self._networks)
             except Exception as e:

@@ -15,6 +15,7 @@ from ..frames import SOCKETS
 from .controls import camera_control, control_summary
 from .networks import DeviceNetwork, add_preprocessing, configure_parser, network_summary, preprocess_config
 from .encoders import add_encoders
+from .imu import add_imu
 from .plan import STEREO_OUTPUTS, PipelinePlan
 from .stereo import config_summary, stereo_config
 
@@ -58,9 +59,9 @@ def _port(node, node_name: str, attr: str) -> Port:
 
 
 def build_pipeline(pipeline, plan: PipelinePlan, stereo_options: StereoSpec, confidence: int,
-                   networks: dict[str, DeviceNetwork], graph: Graph | None = None, spec=None):
-    """Create the plan's nodes (and each network's) in `pipeline` (None: describe only):
-    (host queues by message key, StereoDepth's config input queue or None)."""
+                   networks: dict[str, DeviceNetwork], graph: Graph | None = None, spec=None, imu=None):
+    """Create the plan's nodes (and each network's, and the IMU node for `imu`, a core.imu.ImuInfo) in `pipeline`
+    (None: describe only): (host queues by message key, StereoDepth's config input queue or None)."""
     g = graph if graph is not None else Graph(pipeline)
     out: dict[str, Port] = {}
     cams = {}
@@ -96,6 +97,8 @@ def build_pipeline(pipeline, plan: PipelinePlan, stereo_options: StereoSpec, con
         queues.update(add_encoders(g, out, cams, spec))
     for stream, network in networks.items():
         queues[f"nn:{stream}"] = add_network(g, out[plan.streams[stream]], stream, network)
+    if imu is not None:         # imu.py: its queue ("imu") goes to the device's on_imu, not the frame sets
+        queues["imu"] = add_imu(g, imu)
     return queues, config_queue
 
 

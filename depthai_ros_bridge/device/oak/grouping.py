@@ -117,7 +117,8 @@ class FrameAssembler:
 
 
 def pump(queues: dict[str, dai.MessageQueue], assembler: FrameAssembler, on_frames: FrameCallback,
-         stop: threading.Event, is_running: Callable[[], bool]) -> None:
+         stop: threading.Event, is_running: Callable[[], bool],
+         on_imu: Callable[[dai.IMUData], None] | None = None) -> None:
     """Read every queue until `stop`; raise DeviceError if the device stops delivering.
 
     Closed queues are left out of the wait: MessageQueue::getAny returns at once while any queue
@@ -137,5 +138,9 @@ def pump(queues: dict[str, dai.MessageQueue], assembler: FrameAssembler, on_fram
         if stop.is_set():
             return
         for key, msg in messages.items():
+            if key == "imu":                # IMU batches go straight on, never grouped with frames
+                if on_imu is not None:
+                    on_imu(msg)
+                continue
             for frames in assembler.add(key, msg):
                 on_frames(frames)
