@@ -129,6 +129,7 @@ def dry_run(values: dict, calibration_path: str, cameras_path: str, link: str | 
     from .core.imu import covariances, imu_transform
     from .device.base import DeviceError
     from .device.oak.calibration import camera_models, stereo_geometry
+    from .device.oak.controls import OakControlRules
     from .device.oak.graph import Graph, build_pipeline
     from .device.oak.imu import check_imu, imu_info
     from .device.oak.networks import startup_networks
@@ -147,6 +148,13 @@ def dry_run(values: dict, calibration_path: str, cameras_path: str, link: str | 
         stereo = stereo_geometry(calib, spec, cameras) if spec.enabled("stereo") else None
         model = check_imu(spec, imu_model)
         imu, imu_warning = imu_info(calib, spec, model) if model is not None else (None, None)
+        # Focus settings on a fixed-focus colour lens (CAMERAS.json "autofocus"); IR is not known here.
+        rgb = next((c for c in connected if c.socket == "CAM_A"), None)
+        rules = OakControlRules("device", True, rgb.sensor if rgb else None, bool(rgb and rgb.autofocus),
+                                spec.enabled("stereo"))
+        refused = rules.configure_problems(spec.controls, spec.ir)
+        if refused:
+            raise DeviceError("; ".join(f"{k}: {v}" for k, v in refused.items()))
     except DeviceError as e:
         raise DryRunError(f"configure failed: {e}") from None
     with tempfile.TemporaryDirectory(prefix="oak-dry-run-") as workdir:
@@ -154,7 +162,7 @@ def dry_run(values: dict, calibration_path: str, cameras_path: str, link: str | 
         if problems:
             param, why = next(iter(problems.items()))
             raise DryRunError(f"configure failed: {param}: {why}")
-        graph = Graph()
+        graph = Graph(rgb_autofocus=bool(rgb and rgb.autofocus))
         build_pipeline(None, plan, spec.stereo, spec.stereo.confidence_threshold, networks, graph, spec, imu=imu)
     link = link or link_kind(spec)
     mbps, warning = plan.bandwidth(link)

@@ -2,6 +2,7 @@
 with depthai's getters), the Camera nodes' initial controls and control queues, and what a model refuses."""
 from __future__ import annotations
 
+from pathlib import Path
 from unittest import mock
 
 import depthai as dai
@@ -137,3 +138,22 @@ def test_cameras_json_autofocus():
     with pytest.raises(ValueError, match="autofocus must be true or false"):
         ConnectedCamera.from_json({"socket": "CAM_A", "sensor": "IMX378", "width": 4056, "height": 3040,
                                    "types": ["COLOR"], "autofocus": "yes"})
+
+
+def test_dry_run_shows_the_controls_and_refuses_focus_on_a_fixed_focus_lens(capsys, tmp_path):
+    import json
+
+    from depthai_ros_bridge.dry_run import main
+    from test.device.oak_models import MODELS, write
+    calib, cameras = write(MODELS["oak_d"], tmp_path)
+    base = ["--calibration", str(calib), "--cameras", str(cameras), "-p", "device.type:=oak"]
+    assert main([*base, "-p", "rgb.focus.mode:=manual", "-p", "rgb.focus.position:=90"]) == 0
+    nodes = json.loads(capsys.readouterr().out)["pipeline"]["nodes"]
+    assert nodes["camera_rgb"]["control"]["focus"] == "manual 90"
+    entries = json.loads(Path(cameras).read_text())
+    for entry in entries:
+        entry["autofocus"] = False
+    Path(cameras).write_text(json.dumps(entries))
+    assert main([*base, "-p", "rgb.focus.mode:=manual"]) == 2
+    err = capsys.readouterr().err
+    assert "rgb.focus.mode: the colour camera (IMX378) has a fixed-focus lens" in err
