@@ -38,6 +38,9 @@ message crosses DDS (Fast DDS, loopback) as it does for a real consumer.
 6. Lazy work - `Outputs.publish` per FrameSet with and without a subscriber on
    ~/stereo/disparity_color, ~/rgb/image_raw/compressed, ~/stereo/points, one at a time
    (a topic without subscribers is not converted, encoded or computed).
+9. Moving rig and IMU - SimDevice.capture per frame set for sim.camera_motion static/handheld/orbit,
+   frame sets delivered with and without the IMU thread, IMU rate counted per stamp span
+   (benchmarks/bench_motion.py).
 
 Transports: this process is the bridge and loads the node's Fast DDS profile as the node
 does (depthai_ros_bridge.ros.dds, unless FASTDDS_DEFAULT_PROFILES_FILE is set); the subscriber
@@ -55,6 +58,7 @@ import time
 
 from bench_common import SUBSCRIBER_ENV, Table, machine
 from bench_conversion import CONVERSION_COLUMNS, FRAME_CASES, N_DETECTIONS, conversion_costs
+from bench_motion import motion_and_imu
 from bench_node import deploy_gaps, sustained_rates
 from bench_replay import PRERENDERED, bridge_at_30fps
 from bench_subscriber import Subscriber
@@ -112,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     if ready:
         show(sustained_rates(15.0, capture_s))
         show(deploy_gaps())
+        show(motion_and_imu())
     print("\n---- Markdown ----\n")
     print(header + "\n")
     print("\n\n".join(t.markdown() for t in sorted(tables, key=lambda t: t.title)))
