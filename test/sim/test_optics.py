@@ -157,3 +157,26 @@ def test_edof_and_manual_modes_ignore_autofocus_triggers(rig):
         optics.apply(rendered.image, rendered.depth, seq)
     # parked at the hyperfocal distance f^2 / (N c), c = 2 pixels (9.8 um at 1280 wide): 1.18 m
     assert optics.focus_distance_m == pytest.approx(4.81 ** 2 / (2.0 * 2 * 6.2868 / 1280) / 1000, rel=0.02)
+
+
+def test_projected_dots_sit_on_the_surface_seen_by_both_mono_cameras(rig):
+    """On the plain wall 2 m ahead the right camera sees the left camera's dots shifted by the true
+    disparity f B / Z: the dots are on the wall, not on the image."""
+    from depthai_ros_bridge.sim.projector import Illuminator
+    from depthai_ros_bridge.sim.scene import make_scene
+    renderer = Renderer(make_scene("plain_wall", 0))
+    views = {}
+    for name in ("left", "right"):
+        camera = getattr(rig, name)
+        rendered = renderer.render(camera, 0.0, mono=True)
+        assert rendered.image.std() < 1.0                      # textureless without the projector
+        views[name] = Illuminator(camera).apply(rendered.image, rendered.depth, 1.0, 0.0).astype(np.float32)
+    truth = rig.right.fx * (rig.right.position[0] - rig.left.position[0]) / 2.0
+    band = (slice(150, 250), slice(200, 440))
+    rows, cols = band
+    left = views["left"][rows, cols].ravel()
+    scores = {d: float(np.corrcoef(left, views["right"][rows, cols.start - d:cols.stop - d].ravel())[0, 1])
+              for d in range(0, 40)}
+    best = max(scores, key=scores.get)
+    assert abs(best - truth) <= 1.0 and scores[best] > 0.8
+    assert views["left"].std() > 10                             # the dots are bright and dense
