@@ -13,19 +13,23 @@ from depthai_ros_bridge.sim.motion import exp_rotation, rotation_vector
 RELIABLE = QoSProfile(depth=1000)
 LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 RATE = 100
+# The test's subscriber shares the node's process: rclpy's executor, busy with every IMU message, holds the GIL
+# so often that a moving rig's many numpy calls crawl (2-3 frames/s measured): a long stall timeout keeps the
+# supervisor from restarting the device mid-test (no assertion here depends on the frame rate).
 IMU = {**FAST_SIM, "stereo.enabled": False, "left.enabled": False, "right.enabled": False,
-       "imu.enabled": True, "imu.rate_hz": RATE, "imu.qos.depth": 200}
+       "imu.enabled": True, "imu.rate_hz": RATE, "imu.qos.depth": 200, "device.stall_timeout_s": 30.0}
 
 
 def seconds(msg) -> float:
     return msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
 
 
-def _run(ros, **params):
+def _run(ros, images: bool = False, **params):
     h = Harness(**{**IMU, **params})
     h.collectors[h.topic("imu/data")] = Collector(keep=2000)
     imu = h.subscribe("imu/data", Imu, RELIABLE)
-    images = h.subscribe("rgb/image_raw", Image, RELIABLE)
+    # images best effort: a reliable 720p reader would make the node's image writer wait for it
+    images = h.subscribe("rgb/image_raw", Image) if images else None
     tf = h.subscribe("/tf_static", TFMessage, LATCHED)
     assert h.transition("configure") and h.transition("activate")
     return h, imu, images, tf
@@ -66,7 +70,7 @@ def test_a_rate_the_bmi270_lacks_is_refused_naming_the_parameter(ros):
 
 @pytest.fixture(scope="module")
 def static(ros):
-    h, imu, images, tf = _run(ros)
+    h, imu, images, tf = _run(ros, images=True)
     imu.wait(count=2 * RATE)                 # 2 s of samples
     images.wait(count=3)
     yield h, imu, images, tf
