@@ -91,7 +91,7 @@ class Outputs:
 
     @property
     def topics(self) -> list[str]:
-        return list(self._pubs)
+        return list(self._pubs) + (["~/imu/data"] if self.imu is not None else [])
 
     def publish_static_tf(self) -> None:
         now = time.monotonic() + self._clock_offset
