@@ -383,7 +383,7 @@ def parse_spec(values: Mapping[str, Any], node_name: str = "oak") -> PipelineSpe
     for name in values:
         if name not in PARAMETERS:
             head = name.split(".")[0]
-            if "." in name and head not in STREAMS + ("device", "sim", "compressed", "nn", "video", "ir"):
+            if "." in name and head not in STREAMS + ("device", "sim", "compressed", "nn", "video", "ir", "imu"):
                 problems[name] = f"unknown stream {head!r}; streams are {', '.join(STREAMS)}"
             else:
                 problems[name] = "unknown parameter"
