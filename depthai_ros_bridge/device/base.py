@@ -112,7 +112,7 @@ class Device(Protocol):
     def trigger_autofocus(self) -> tuple[bool, str]:
         """Gen1 request_af_trigger: (started, what happens or why not). Never raises."""
 
-    def deploy(self, stream: str, deployment: Deployment, workdir: Path) -> None:
+    def deploy(self, stream: str, deployment: Deployment, workdir: Path) -> float:
         """Run a network on a stream, replacing any there. On failure (DeployError) the previous
         network runs again.
 
@@ -125,9 +125,9 @@ class Device(Protocol):
         on_error gets a DeviceError (the device is lost) and the DeployError says so. A network
         already built into the running pipeline (one named at configure) is not deployed again."""
 
-    def remove(self, stream: str) -> None:
+    def remove(self, stream: str) -> float:
         """Stop the stream's network (DeployError if there is none); on a real OAK this reboots
-        the device as deploy does."""
+        the device as deploy does. Both return how long the streams paused (s; 0: no pause)."""
 
     def status(self) -> dict[str, str]:
         """Health values for /diagnostics (temperatures, loads); labelled if simulated."""

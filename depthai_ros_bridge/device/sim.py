@@ -418,20 +418,28 @@ class SimDevice:
         if self._matcher is not None:
             self._matcher.set_confidence_threshold(value)
 
-    def deploy(self, stream: str, deployment: Deployment, workdir: Path) -> None:
+    def deploy(self, stream: str, deployment: Deployment, workdir: Path) -> float:
+        """Built beside the running network, swapped between frames: the streams never pause (0 s)."""
         camera = self.cameras[stream]
         network = HostNetwork(deployment, camera.width, camera.height, workdir)   # raises DeployError
         with self._networks_lock:
-            previous, self._networks[stream] = self._networks.get(stream), network
+            closed = self._networks is None
+            if not closed:
+                previous, self._networks[stream] = self._networks.get(stream), network
+        if closed:            # closed while the network was built: it must not outlive the device
+            network.close()
+            raise DeployError("the device was closed during the deploy")
         if previous is not None:
             previous.close()
+        return 0.0
 
-    def remove(self, stream: str) -> None:
+    def remove(self, stream: str) -> float:
         with self._networks_lock:
-            network = self._networks.pop(stream, None)
+            network = self._networks.pop(stream, None) if self._networks is not None else None
         if network is None:
             raise DeployError(f"no network is deployed on {stream}")
         network.close()
+        return 0.0
 
     def status(self) -> dict[str, str]:
         elapsed = max(time.monotonic() - self._started, 1e-9)
@@ -463,7 +471,7 @@ class SimDevice:
         if self._publisher is not None and self._publisher is not threading.current_thread():
             self._publisher.join(timeout=5.0)
         self._publisher = None
-        with self._networks_lock:
-            networks, self._networks = list(self._networks.values()), {}
+        with self._networks_lock:     # None: closed; a deploy finishing later closes its own network
+            networks, self._networks = list((self._networks or {}).values()), None
         for network in networks:
             network.close()
