@@ -105,6 +105,8 @@ class NNStream:
                 workdir.cleanup()
                 self.status = previous_status
                 reason = str(e) if isinstance(e, DeployError) else f"deploy failed: {e!r}"
+                if self._closed:
+                    reason = f"the node was cleaned up during the deploy on {self.stream}; nothing is deployed"
                 log.error(f"{self.stream}: deploy failed, previous network unchanged: {reason}")
                 raise DeployError(reason) from None
             with self._lock:

@@ -6,6 +6,8 @@ from sensor_msgs.msg import CameraInfo, Image
 from test_nn import LABELS, SSD_ARCHIVE
 from vision_msgs.msg import Detection2DArray
 
+from depthai_ros_bridge.device import sim as sim_device
+
 pytestmark = pytest.mark.slow
 
 
@@ -41,6 +43,9 @@ def node(ros):
     yield make
     for h in made:
         h.close()
+    # A disconnect outlives its node: the next test's simulated device must be findable again.
+    wait_until(lambda: sim_device._still_vanished(f"SIM{FAST_SIM.get('sim.seed', 0):010d}") <= 0,
+               what="the simulated device back after the disconnect")
 
 
 def test_a_disconnect_ends_in_recovery_with_the_network_that_ran(node):

@@ -58,7 +58,9 @@ def test_lifecycle_cycles_leak_no_memory_threads_or_fds():
     result = json.loads(out.stdout.strip().splitlines()[-1])
     print(f"\n{CYCLES} lifecycle cycles after {WARM_UP}: {result}")
     assert result["thread_growth"] <= 0 and result["fd_growth"] <= 0
-    assert result["rss_growth_mb"] < 20 and result["peak_growth_mb"] < 30
+    # Generous: measured 1-13 MB alone, 23 MB with the whole suite loading the machine (allocator
+    # placement); a leak of 1 MB per cycle would be 60 MB. `make soak` gives the long-run figure.
+    assert result["rss_growth_mb"] < 40 and result["peak_growth_mb"] < 50
 
 
 if __name__ == "__main__":
