@@ -11,10 +11,11 @@ network as `models/...`, which the node resolves against the package (source tre
 import os
 
 from ament_index_python.packages import get_package_share_directory
-from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch_ros.actions import LifecycleNode
 from launch_ros.parameter_descriptions import ParameterValue
+
+from launch import LaunchDescription
 
 PACKAGE = "depthai_ros_bridge"
 TRUE = ("true", "1", "yes", "on")

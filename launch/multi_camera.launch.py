@@ -15,8 +15,9 @@ import re
 from pathlib import Path
 
 from ament_index_python.packages import get_package_share_directory
-from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
+
+from launch import LaunchDescription
 
 _ROS_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Union
 
 FAULT_STREAMS = ("rgb", "left", "right", "stereo")
 MAX_SECONDS = 600.0
@@ -57,7 +56,7 @@ class SlowNN:
     milliseconds: float     # 0 ends the slow-down
 
 
-Fault = Union[Disconnect, Stall, Drop, Corrupt, Crash, SlowNN]
+Fault = Disconnect | Stall | Drop | Corrupt | Crash | SlowNN
 
 
 def _refuse(text: str, why: str) -> ValueError:

@@ -7,7 +7,7 @@ class's colour, above the box (inside it when the box touches the top edge).
 from __future__ import annotations
 
 import zlib
-from typing import Iterable
+from collections.abc import Iterable
 
 import cv2
 import numpy as np

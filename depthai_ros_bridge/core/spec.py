@@ -7,11 +7,12 @@ naming each offending parameter and what it allows.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
-from .faults import FORMS as FAULT_FORMS
 from .controls import CONTROL_PARAMETERS, CameraControlSpec, IRSpec, control_problems, controls_from, ir_from
+from .faults import FORMS as FAULT_FORMS
 from .faults import parse_fault
 from .imu_spec import ALL_RATES_HZ, CAMERA_MOTIONS, ImuSpec, imu_spec, rate_hz_problem
 from .param import Param
@@ -420,7 +421,8 @@ def parse_spec(values: Mapping[str, Any], node_name: str = "oak") -> PipelineSpe
         if v["left.fps"] != v["right.fps"]:
             problems["right.fps"] = "must equal left.fps when stereo is enabled (the mono pair is synchronised)"
         if v["stereo.decimation_factor"] > 1 and v["stereo.align"] == "rgb":
-            problems["stereo.decimation_factor"] = "must be 1 with stereo.align rgb (aligned depth has the colour frame's size)"
+            problems["stereo.decimation_factor"] = ("must be 1 with stereo.align rgb "
+                                                    "(aligned depth has the colour frame's size)")
         if v["stereo.threshold_filter.min_mm"] >= v["stereo.threshold_filter.max_mm"]:
             problems["stereo.threshold_filter.min_mm"] = "must be below stereo.threshold_filter.max_mm"
         if v["stereo.subpixel"] and v["stereo.median_filter"] == "7x7":

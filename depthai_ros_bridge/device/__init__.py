@@ -1,7 +1,7 @@
 """Device backends, picked by the `device.type` parameter."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..core.spec import PipelineSpec
 from .base import Device, DeviceError

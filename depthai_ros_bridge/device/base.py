@@ -6,9 +6,10 @@ simulator exercises the real device's downstream code.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 import depthai as dai
 

@@ -14,23 +14,23 @@ from pathlib import Path
 import depthai as dai
 import numpy as np
 
-from .frames import SOCKETS, T, make_frame
+from ..core.align import align_depth_mm
+from ..core.depth import depth_lut_mm
 from ..core.faults import Corrupt, Crash, Disconnect, Drop, Fault, SlowNN, Stall, parse_fault
+from ..core.imu import rate_problem
 from ..core.spec import PipelineSpec
 from ..nn.deployment import DeployError, Deployment
 from ..nn.host_network import HostNetwork
-from ..core.align import align_depth_mm
-from ..core.depth import depth_lut_mm
-from ..core.imu import rate_problem
 from ..sim.imu import oakd_imu
 from ..sim.motion import RigMotion
-from .sim_imu import ImuCallback, SimImuStream
 from ..sim.render import Renderer
 from ..sim.rig import oakd_rig
 from ..sim.scene import make_scene
 from ..sim.stereo import StereoMatcher, StereoOptions
-from .sim_controls import SimControls
 from .base import DeviceError, DeviceInfo, DeviceLost, ErrorCallback, FrameCallback, FrameSet, StereoGeometry
+from .frames import SOCKETS, T, make_frame
+from .sim_controls import SimControls
+from .sim_imu import ImuCallback, SimImuStream
 from .sim_video import SimStillCamera, SimVideoEncoder
 
 # Fault injection (sim.fault): a disconnected simulated device can't be opened again until its

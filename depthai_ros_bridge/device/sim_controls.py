@@ -2,8 +2,8 @@
 illumination (sim/projector.py), and what the simulated models refuse.
 
 With stereo on, the mono pair shares one exposure (the left camera's settings and 3A; the right
-camera takes its exposure time and ISO), as an OAK runs its synchronised pair. Settings arrive on the node's thread and apply from
-the next frame; the optics' 3A state lives on the capture threads.
+camera takes its exposure time and ISO), as an OAK runs its synchronised pair. Settings arrive on
+the node's thread and apply from the next frame; the optics' 3A state lives on the capture threads.
 """
 from __future__ import annotations
 
@@ -12,8 +12,14 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..core.controls import (CONTROL_CAMERAS, IR_FIELDS, CameraControlSpec, IRSpec, ir_device_problem,
-                             shared_exposure_problem)
+from ..core.controls import (
+    CONTROL_CAMERAS,
+    IR_FIELDS,
+    CameraControlSpec,
+    IRSpec,
+    ir_device_problem,
+    shared_exposure_problem,
+)
 from ..core.spec import PipelineSpec
 from ..sim.optics import IMX378, OV9282, CameraOptics
 from ..sim.projector import Illuminator

@@ -19,6 +19,7 @@ from ..sim.imu import SimImu
 from ..sim.motion import RigMotion
 from .base import ImuCallback
 from .imu import imu_data
+
 MAX_BATCH = 32
 WAKE_S = 0.01
 

@@ -11,15 +11,23 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .mapping import RESIZE_MODES
 from .model_source import ModelError, ModelPackage, load_package, upload_suffix
 from .model_store import ModelStore, clip, shown
-from .nnconfig import (MAX_ANCHOR_PX, MAX_ANCHOR_VALUES, MAX_CLASSES, NNConfig, NNConfigError,
-                       load_nn_config_json, parse_nn_config)
+from .nnconfig import (
+    MAX_ANCHOR_PX,
+    MAX_ANCHOR_VALUES,
+    MAX_CLASSES,
+    NNConfig,
+    NNConfigError,
+    load_nn_config_json,
+    parse_nn_config,
+)
 
 REQUEST_FIELDS = {"model": "string: path to the model file, inside nn.allowed_model_dirs",
                   "model_data": "byte array: the model file's bytes (at most nn.max_model_bytes)",

@@ -17,7 +17,6 @@ import numpy as np
 from ..core.spec import RESIZE_MODES
 
 
-
 @dataclass(frozen=True)
 class InputMapping:
     src_w: int

@@ -23,16 +23,16 @@ import re
 import stat
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from ..core.package_paths import package_dirs
 
 DEFAULT_MAX_MODEL_BYTES = 256 * 1024 * 1024
 DEFAULT_CACHE_DIR = Path("~/.cache/depthai_ros_bridge/models")
 UPLOAD_SUFFIXES = ("onnx", "blob", "superblob", "tar", "tar.gz", "tgz", "tar.xz")
-_UPLOAD_NAME = re.compile(r"^[0-9a-f]{64}\.(?:%s)$" % "|".join(re.escape(s) for s in UPLOAD_SUFFIXES))
+_UPLOAD_NAME = re.compile(r"^[0-9a-f]{64}\.(?:" + "|".join(re.escape(s) for s in UPLOAD_SUFFIXES) + ")$")
 _CHUNK = 4 * 1024 * 1024
 MAX_ERROR_CHARS = 1000
 
@@ -166,7 +166,7 @@ class ModelStore:
 
     @classmethod
     def default(cls, max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES,
-                allowed_dirs: Iterable[Path | str] | None = None, **kwargs) -> "ModelStore":
+                allowed_dirs: Iterable[Path | str] | None = None, **kwargs) -> ModelStore:
         """The node's defaults: `allowed_dirs` empty or None -> the package's models/ (+ the cache)."""
         dirs = list(allowed_dirs or []) or package_models_dirs()
         return cls(dirs, DEFAULT_CACHE_DIR, max_model_bytes, **kwargs)

@@ -3,8 +3,15 @@ from __future__ import annotations
 
 import numpy as np
 from std_msgs.msg import Float32MultiArray, Header, MultiArrayDimension, MultiArrayLayout
-from vision_msgs.msg import (Detection2D, Detection2DArray, Detection3D, Detection3DArray, LabelInfo,
-                             ObjectHypothesisWithPose, VisionClass)
+from vision_msgs.msg import (
+    Detection2D,
+    Detection2DArray,
+    Detection3D,
+    Detection3DArray,
+    LabelInfo,
+    ObjectHypothesisWithPose,
+    VisionClass,
+)
 
 from ..nn.results import Detection
 

@@ -98,7 +98,7 @@ def main(args: list[str] | None = None) -> int:
     try:
         if _device_type() == "sim":
             _quiet_depthai_for_sim()
-        from .node import CameraNode     # imports depthai: after its log level is chosen
+        from .node import CameraNode  # imports depthai: after its log level is chosen
         node = CameraNode()
         if own_profile:
             node.get_logger().info(f"Fast DDS profile {os.environ['FASTDDS_DEFAULT_PROFILES_FILE']} (shared "

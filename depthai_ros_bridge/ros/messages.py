@@ -24,7 +24,6 @@ from ..core.encodings import encoding_of
 from ..core.tf_frames import OPTICAL_ROTATION  # noqa: F401 - re-exported for tests
 
 
-
 def header(frame_id: str, seconds: float) -> Header:
     hdr = Header()     # fields set after: Header(stamp=...) would also build a default stamp to discard
     sec = int(seconds // 1)

@@ -8,24 +8,23 @@ from pathlib import Path
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
-from rclpy.parameter import Parameter
 
 from ..core.malloc import trim
 from ..core.package_paths import resolve_package_path
-from ..core.tf_frames import default_tf_prefix
 from ..core.spec import PARAMETERS, ConfigError, PipelineSpec, check_value, parse_spec
+from ..core.tf_frames import default_tf_prefix
 from ..device import Device, DeviceError, open_device
 from ..nn.deployment import DeployError
 from ..nn.model_source import upload_suffix
 from ..nn.model_store import ModelError, ModelStore
-from .diagnostics import diagnostics_msg
 from .camera_controls import AutofocusService
+from .diagnostics import diagnostics_msg
 from .nn_services import NNServices
-from .still import StillService
 from .nn_stream import NNStream
 from .outputs import Outputs
 from .params import LIVE_HANDLERS, REBUILD_NOTE, current_values, declare_all, typed, unknown_override_warnings
 from .request_guard import guard_parameter_services
+from .still import StillService
 from .supervisor import Supervisor
 
 SUCCESS, FAILURE, ERROR = (TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE,

@@ -10,22 +10,22 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2, Poi
 from stereo_msgs.msg import DisparityImage
 from tf2_msgs.msg import TFMessage
 
-from . import messages as conv
-from . import video
-from .still import StillPublishers
 from ..core.camera_info import static_transforms, stream_camera_info
+from ..core.colour import colorize_scene
 from ..core.compression import compressed_depth, jpeg
 from ..core.encodings import encoding_of
-from ..core.colour import colorize_scene
-from ..device.frames import frame_array, frame_is_intact
+from ..core.imu import imu_transform
 from ..core.pointcloud import XYZ, XYZRGB, CloudProjector, depth_metres
 from ..core.rates import RateLimiter, RateMeter
 from ..core.spec import CAMERA_STREAMS, PipelineSpec
 from ..device.base import Device, FrameSet
+from ..device.frames import frame_array, frame_is_intact
+from . import messages as conv
+from . import video
+from .entities import lifecycle_publisher
 from .imu import ImuPublisher
 from .nn_stream import NNStream
-from ..core.imu import imu_transform
-from .entities import lifecycle_publisher
+from .still import StillPublishers
 
 _RELIABILITY = {"reliable": ReliabilityPolicy.RELIABLE, "best_effort": ReliabilityPolicy.BEST_EFFORT}
 
@@ -158,7 +158,8 @@ class Outputs:
                 fmt, data = jpeg(pixels, encoding_of(pixels), self.compression.jpeg_quality)
                 self._send(f"~/{camera}/image_raw/compressed", _compressed_msg(hdr, fmt, data))
         if self._wanted(f"~/{camera}/camera_info"):
-            # ROS stereo convention: the right camera's P carries -fx * baseline (core.camera_info, shared with the dry run).
+            # ROS stereo convention: the right camera's P carries -fx * baseline
+            # (core.camera_info, shared with the dry run).
             stereo = self._device.stereo
             info = stream_camera_info(camera, self._device.cameras, stereo.baseline_m if stereo else None)
             self._send(f"~/{camera}/camera_info", conv.camera_info_msg(info, hdr))

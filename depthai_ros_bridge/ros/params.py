@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
 
 from rcl_interfaces.msg import ParameterDescriptor, ParameterType
 from rclpy.node import Node
@@ -23,8 +24,9 @@ def descriptor(name: str, rule: Param) -> ParameterDescriptor:
     if rule.choices:
         constraints.append("One of: " + ", ".join(rule.choices) + ".")
     if rule.min is not None or rule.max is not None:
-        constraints.append(f"Range: {'(' if rule.min_exclusive else '['}{rule.min if rule.min is not None else '-inf'}, "
-                           f"{rule.max if rule.max is not None else 'inf'}].")
+        low = rule.min if rule.min is not None else "-inf"
+        high = rule.max if rule.max is not None else "inf"
+        constraints.append(f"Range: {'(' if rule.min_exclusive else '['}{low}, {high}].")
     # Dynamic typing: a wrong type must reach our validation, which names the parameter and
     # fails configure, instead of rclpy raising while the node is being constructed.
     return ParameterDescriptor(name=name, type=_TYPES[type(rule.default)], description=rule.description,

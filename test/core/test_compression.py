@@ -7,8 +7,13 @@ import cv2
 import numpy as np
 import pytest
 
-from depthai_ros_bridge.core.compression import (MAX_DEVICE_DEPTH_M, compressed_depth, decode_compressed_depth,
-                                                 inverse_depth_params, jpeg)
+from depthai_ros_bridge.core.compression import (
+    MAX_DEVICE_DEPTH_M,
+    compressed_depth,
+    decode_compressed_depth,
+    inverse_depth_params,
+    jpeg,
+)
 from depthai_ros_bridge.sim.render import Renderer
 from depthai_ros_bridge.sim.rig import oakd_rig
 from depthai_ros_bridge.sim.scene import Scene

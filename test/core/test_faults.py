@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from depthai_ros_bridge.core.faults import (FORMS, Corrupt, Crash, Disconnect, Drop, SlowNN, Stall,
-                                            parse_fault)
+from depthai_ros_bridge.core.faults import FORMS, Corrupt, Crash, Disconnect, Drop, SlowNN, Stall, parse_fault
 
 
 @pytest.mark.parametrize("text, fault", [
@@ -57,7 +56,8 @@ def test_a_long_string_is_not_echoed_whole():
 
 
 def test_faults_are_frozen():
-    with pytest.raises(Exception):
+    import dataclasses
+    with pytest.raises(dataclasses.FrozenInstanceError):
         parse_fault("crash").__setattr__("x", 1)
     with pytest.raises(ValueError):
         parse_fault(42)

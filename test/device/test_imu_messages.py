@@ -75,7 +75,8 @@ def test_rotation_vector_becomes_the_orientation():
     p.rotationVector = rv
     data.packets = [p]
     (sample,) = ImuAssembler().add(data)
-    assert sample.orientation == pytest.approx((0.0, 0.0, 0.6, 0.8)) and sample.orientation_accuracy == pytest.approx(0.05)
+    assert sample.orientation == pytest.approx((0.0, 0.0, 0.6, 0.8))
+    assert sample.orientation_accuracy == pytest.approx(0.05)
 
 
 def test_covariances_follow_the_noise_densities_and_the_rate():

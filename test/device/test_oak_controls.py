@@ -12,7 +12,7 @@ from depthai_ros_bridge.core.controls import CameraControlSpec, IRSpec
 from depthai_ros_bridge.core.spec import parse_spec
 from depthai_ros_bridge.device.base import DeviceError
 from depthai_ros_bridge.device.oak import plan_pipeline
-from depthai_ros_bridge.device.oak.controls import (OakControlRules, OakControls, autofocus_trigger, camera_control)
+from depthai_ros_bridge.device.oak.controls import OakControlRules, OakControls, autofocus_trigger, camera_control
 from depthai_ros_bridge.device.oak.graph import Graph, build_pipeline
 from depthai_ros_bridge.device.oak.sensors import ConnectedCamera
 from test.device.test_oak_offline import FakeDevicePipeline

@@ -18,9 +18,9 @@ import depthai as dai
 import numpy as np
 import pytest
 
-from depthai_ros_bridge.device.frames import T, frame_array, make_frame
 from depthai_ros_bridge.core.spec import parse_spec
 from depthai_ros_bridge.device.base import DeviceError
+from depthai_ros_bridge.device.frames import T, frame_array, make_frame
 from depthai_ros_bridge.device.oak import (
     DeviceNetwork,
     FrameAssembler,
@@ -37,10 +37,9 @@ from depthai_ros_bridge.device.oak import (
     stereo_geometry,
 )
 from depthai_ros_bridge.nn.deployment import DeployError, Deployment, build_deployment
-from depthai_ros_bridge.nn.model_source import ModelPackage
-from depthai_ros_bridge.nn.nnconfig import NNConfig
 from depthai_ros_bridge.nn.mapping import InputMapping
-from depthai_ros_bridge.nn.nnconfig import parse_nn_config
+from depthai_ros_bridge.nn.model_source import ModelPackage
+from depthai_ros_bridge.nn.nnconfig import NNConfig, parse_nn_config
 
 S = dai.CameraBoardSocket
 MODELS = Path(__file__).resolve().parents[2] / "models"
@@ -188,7 +187,8 @@ def test_a_camera_missing_from_the_calibration_is_a_device_error():
 # -- networks ---------------------------------------------------------------------------------
 def test_an_onnx_model_is_refused_naming_what_the_device_runs(tmp_path):
     deployment = build_deployment("rgb", {"model": str(MODELS / "demo-colour-ssd.tar.xz")}, tmp_path)
-    with pytest.raises(DeployError, match=r"runs MyriadX blobs \(\.blob or \.superblob, or an NN archive holding one\).*onnx"):
+    refusal = r"runs MyriadX blobs \(\.blob or \.superblob, or an NN archive holding one\).*onnx"
+    with pytest.raises(DeployError, match=refusal):
         device_network(deployment, (1920, 1080))
 
 
@@ -387,7 +387,8 @@ def test_default_pipeline_wires_cameras_stereo_and_queues():
     cams = {c.build.call_args.args[0]: name for name, c in fake.nodes.items() if name.startswith("Camera")}
     assert set(cams) == {S.CAM_A, S.CAM_B, S.CAM_C}
     left, right = cams[S.CAM_B], cams[S.CAM_C]
-    assert sorted(fake.links) == [(f"{left}(640, 400)", "StereoDepth0.left"), (f"{right}(640, 400)", "StereoDepth0.right")]
+    assert sorted(fake.links) == [(f"{left}(640, 400)", "StereoDepth0.left"),
+                                  (f"{right}(640, 400)", "StereoDepth0.right")]
     assert queues == {"rgb": f"{cams[S.CAM_A]}(1920, 1080)", "left": "StereoDepth0.rectifiedLeft",
                       "right": "StereoDepth0.rectifiedRight", "depth": "StereoDepth0.depth",
                       "disparity": "StereoDepth0.disparity"}

@@ -199,7 +199,8 @@ def test_slow_nn_makes_each_inference_longer(device_and_recorder, tmp_path):
 
 
 def test_a_slow_consumer_drops_the_oldest_waiting_set_and_never_queues(device_and_recorder):
-    device, rec = device_and_recorder(consume_s=0.35, **{"left.enabled": False, "right.enabled": False, "stereo.enabled": False})
+    mono_off = {"left.enabled": False, "right.enabled": False, "stereo.enabled": False}
+    device, rec = device_and_recorder(consume_s=0.35, **mono_off)
     rec.wait(lambda r: len(r.sets) >= 6, "six frame sets through a slow consumer")
     dropped = int(device.status()["frames dropped (publisher busy)"])
     captured = int(device.status()["frames captured"])

@@ -20,8 +20,8 @@ if not dai.Device.getAllAvailableDevices():
     pytest.skip("no OAK found by dai.Device.getAllAvailableDevices(): these tests need a device",
                 allow_module_level=True)
 
-from depthai_ros_bridge.device.frames import T, frame_array
 from depthai_ros_bridge.core.spec import parse_spec
+from depthai_ros_bridge.device.frames import T, frame_array
 from depthai_ros_bridge.device.oak import OakDevice
 from depthai_ros_bridge.nn.deployment import DeployError, build_deployment
 

@@ -5,7 +5,6 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-
 from launch_standin import ROOT, LifecycleNode, effective_parameters, load
 
 from depthai_ros_bridge.core.package_paths import resolve_package_path

@@ -3,9 +3,9 @@ import pytest
 from rclpy.serialization import deserialize_message, serialize_message
 from vision_msgs.msg import Detection2DArray, Detection3DArray
 
-from depthai_ros_bridge.ros import messages as conv
 from depthai_ros_bridge.core.spatial import Spatial
 from depthai_ros_bridge.nn.results import Detection
+from depthai_ros_bridge.ros import messages as conv
 from depthai_ros_bridge.ros.detection_msgs import Detection2DArrayBuilder, Detection3DArrayBuilder
 
 

@@ -1,4 +1,5 @@
-"""`python -m depthai_ros_bridge`: --help prints usage; a params file that is missing or not YAML is one line, exit 2."""
+"""`python -m depthai_ros_bridge`: --help prints usage; a params file that is missing or not YAML is one
+line, exit 2."""
 import subprocess
 import sys
 from pathlib import Path

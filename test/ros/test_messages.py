@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from depthai_ros_bridge.ros import messages as conv
 from depthai_ros_bridge.core.camera_model import CameraModel
+from depthai_ros_bridge.ros import messages as conv
 
 
 @pytest.mark.parametrize("shape, dtype, encoding, pixel_bytes", [
@@ -83,7 +83,8 @@ def test_a_kept_image_message_follows_each_frames_layout():
     from rclpy.serialization import deserialize_message, serialize_message
     from sensor_msgs.msg import Image
     image = conv.ImageMessage()
-    wire = lambda msg: deserialize_message(serialize_message(msg), Image)
+    def wire(msg):
+        return deserialize_message(serialize_message(msg), Image)
     mono = np.full((4, 6), 7, np.uint8)
     first = wire(image.fill(mono, conv.header("a", 1.0)))
     depth = np.arange(20, dtype=np.uint16).reshape(4, 5)

@@ -5,7 +5,8 @@ from depthai_ros_bridge.ros import nn_cli
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["deploy", "rgb", "net.onnx", "--config", "@{tmp}/missing.json"], "oak_nn: --config @{tmp}/missing.json: no such file"),
+    (["deploy", "rgb", "net.onnx", "--config", "@{tmp}/missing.json"],
+     "oak_nn: --config @{tmp}/missing.json: no such file"),
     (["deploy", "rgb", "net.onnx", "--config", "{{'type': 1}}"], "oak_nn: --config: not JSON: Expecting property name"),
     (["deploy", "rgb", "net.onnx", "--config", "[1, 2]"], "oak_nn: --config: must be a JSON object"),
     (["deploy", "rgb", "{tmp}/missing.onnx", "--upload"], "oak_nn: --upload {tmp}/missing.onnx: no such file"),

@@ -5,8 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from depthai_ros_bridge.core.depth import (colorize_disparity, disparity_to_depth_m,
-                                           disparity_to_depth_mm)
+from depthai_ros_bridge.core.depth import colorize_disparity, disparity_to_depth_m, disparity_to_depth_mm
 from depthai_ros_bridge.sim.classes import LABELS
 from depthai_ros_bridge.sim.render import Renderer
 from depthai_ros_bridge.sim.scene import ObjectTrack, Scene

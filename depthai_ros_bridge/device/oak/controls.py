@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import depthai as dai
 
-from ...core.controls import (CameraControlSpec, IRSpec, fixed_focus_problem, ir_device_problem,
-                              shared_exposure_problem)
+from ...core.controls import CameraControlSpec, IRSpec, fixed_focus_problem, ir_device_problem, shared_exposure_problem
 
 AF_MODES = {"continuous_picture": dai.CameraControl.AutoFocusMode.CONTINUOUS_PICTURE,
             "continuous_video": dai.CameraControl.AutoFocusMode.CONTINUOUS_VIDEO,

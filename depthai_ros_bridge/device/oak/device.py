@@ -28,12 +28,12 @@ from ...nn.deployment import DeployError, Deployment
 from .. import base
 from ..base import DeviceError, DeviceInfo, ErrorCallback, FrameCallback, FrameSet, ImuCallback
 from .calibration import camera_models, intrinsics_mismatch, stereo_geometry
+from .controls import OakControls
 from .discovery import find_device
 from .encoders import StillGate
-from .controls import OakControls
 from .graph import Graph, build_pipeline
-from .imu import check_imu, imu_info
 from .grouping import FrameAssembler, pump
+from .imu import check_imu, imu_info
 from .networks import DeviceNetwork, device_network, startup_networks
 from .plan import plan_pipeline
 from .sensors import ConnectedCamera, link_kind

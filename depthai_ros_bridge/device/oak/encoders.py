@@ -65,7 +65,7 @@ def mjpeg_settings(quality: int, fps: float) -> EncoderSettings:
 def add_encoders(g, out: dict, cams: dict, spec, still_camera: str | None = "rgb") -> dict:
     """VideoEncoder nodes on the camera outputs `out` (graph Ports), recorded in graph `g`; their host
     queues by FrameSet.encoded key."""
-    from .graph import Port         # graph imports this module
+    from .graph import Port  # graph imports this module
 
     queues = {}
 

@@ -13,9 +13,9 @@ import depthai as dai
 from ...core.spec import StereoSpec
 from ..frames import SOCKETS
 from .controls import camera_control, control_summary
-from .networks import DeviceNetwork, add_preprocessing, configure_parser, network_summary, preprocess_config
 from .encoders import add_encoders
 from .imu import add_imu
+from .networks import DeviceNetwork, add_preprocessing, configure_parser, network_summary, preprocess_config
 from .plan import STEREO_OUTPUTS, PipelinePlan
 from .stereo import config_summary, stereo_config
 

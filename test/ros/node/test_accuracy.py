@@ -1,10 +1,11 @@
 """Published depth against the simulator's ground truth, and the published geometry (CameraInfo, TF)."""
 import numpy as np
 import pytest
-from harness import FAST_SIM, Harness
 from rclpy.qos import DurabilityPolicy, QoSProfile
 from sensor_msgs.msg import CameraInfo, Image
 from tf2_msgs.msg import TFMessage
+
+from harness import FAST_SIM, Harness
 
 
 def _stamp(msg):

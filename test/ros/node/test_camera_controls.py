@@ -2,10 +2,11 @@
 /diagnostics; ~/rgb/trigger_autofocus in every state; refusals naming the parameter and the device."""
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
-from harness import FAST_SIM, image_array, wait_until
 from rclpy.qos import QoSProfile
 from sensor_msgs.msg import Image
 from std_srvs.srv import Trigger
+
+from harness import FAST_SIM, image_array, wait_until
 
 
 def _trigger(h):

@@ -3,11 +3,11 @@ content against the raw topics of the same stamp, live compression parameters, n
 import cv2
 import numpy as np
 import pytest
-from harness import FAST_SIM, Harness, image_array, stamp_of, wait_until
 from rclpy.qos import QoSProfile
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2, PointField
 
 from depthai_ros_bridge.core.compression import decode_compressed_depth
+from harness import FAST_SIM, Harness, image_array, stamp_of, wait_until
 
 RELIABLE = QoSProfile(depth=5)     # whole clouds of a few MB, not best-effort fragments
 

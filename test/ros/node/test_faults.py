@@ -1,12 +1,12 @@
 """Faults injected into the simulated device (`sim.fault`) are seen, reported and recovered from."""
 import pytest
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
-from harness import FAST_SIM, Harness, wait_until
 from sensor_msgs.msg import CameraInfo, Image
-from test_nn import LABELS, SSD_ARCHIVE
 from vision_msgs.msg import Detection2DArray
 
 from depthai_ros_bridge.device import sim as sim_device
+from harness import FAST_SIM, Harness, wait_until
+from test_nn import LABELS, SSD_ARCHIVE
 
 pytestmark = pytest.mark.slow
 

@@ -5,7 +5,6 @@ import threading
 from pathlib import Path
 
 import numpy as np
-
 import pytest
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.executors import MultiThreadedExecutor
@@ -14,10 +13,10 @@ from rclpy.qos import DurabilityPolicy, QoSProfile
 from sensor_msgs.msg import Image
 from tf2_msgs.msg import TFMessage
 
-from harness import FAST_SIM, Collector, wait_until
 from depthai_ros_bridge.core.tf_frames import default_tf_prefix
 from depthai_ros_bridge.ros.node import CameraNode
 from depthai_ros_bridge.ros.params import unknown_override_warnings
+from harness import FAST_SIM, Collector, wait_until
 
 RGB_ONLY = {**FAST_SIM, "left.enabled": False, "right.enabled": False, "stereo.enabled": False}
 
@@ -41,7 +40,8 @@ class Nodes:
         self.cameras.append(node)
         return node
 
-    def subscribe(self, topic, msg_type, qos=QoSProfile(depth=20)) -> Collector:
+    def subscribe(self, topic, msg_type, qos=None) -> Collector:
+        qos = qos or QoSProfile(depth=20)
         collector = Collector(keep=200)
         self.client.create_subscription(msg_type, topic, collector, qos)
         return collector

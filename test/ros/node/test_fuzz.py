@@ -5,12 +5,13 @@ import random
 import threading
 
 import pytest
-from harness import FAST_SIM, TIMEOUT_S, TRANSITIONS, Harness
 from lifecycle_msgs.msg import Transition
 from lifecycle_msgs.srv import ChangeState, GetState
 from rcl_interfaces.srv import SetParametersAtomically
 from rclpy.parameter import Parameter
 from std_srvs.srv import Trigger
+
+from harness import FAST_SIM, TIMEOUT_S, TRANSITIONS, Harness
 from test_nn import MODELS, SSD_ARCHIVE
 
 pytestmark = pytest.mark.slow

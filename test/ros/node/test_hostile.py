@@ -9,13 +9,14 @@ import threading
 from pathlib import Path
 
 import pytest
-from harness import FAST_SIM, Harness, wait_until
 from lifecycle_msgs.srv import GetState
 from rcl_interfaces.msg import Parameter as ParameterMsg
 from rcl_interfaces.msg import ParameterType, ParameterValue
 from rcl_interfaces.srv import SetParameters, SetParametersAtomically
-from test_nn import MODELS, SSD_ARCHIVE, deploy
 from vision_msgs.msg import Detection2DArray
+
+from harness import FAST_SIM, Harness, wait_until
+from test_nn import MODELS, SSD_ARCHIVE, deploy
 
 CAP_MB = 64
 

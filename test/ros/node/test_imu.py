@@ -2,13 +2,13 @@
 clock, and readings against the simulated rig's ground truth."""
 import numpy as np
 import pytest
-from harness import FAST_SIM, Collector, Harness, stamp_of, wait_until
 from rclpy.qos import DurabilityPolicy, QoSProfile
 from sensor_msgs.msg import Image, Imu
 from tf2_msgs.msg import TFMessage
 
 from depthai_ros_bridge.core.imu import BMI270_NOISE, GRAVITY, covariances
 from depthai_ros_bridge.sim.motion import exp_rotation, rotation_vector
+from harness import FAST_SIM, Collector, Harness, wait_until
 
 RELIABLE = QoSProfile(depth=1000)
 LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)

@@ -2,10 +2,11 @@
 import threading
 
 import pytest
-from harness import FAST_SIM, wait_until
 from lifecycle_msgs.msg import TransitionEvent
 from rclpy.qos import QoSProfile
 from sensor_msgs.msg import Image
+
+from harness import FAST_SIM, wait_until
 
 
 def _sim_threads():

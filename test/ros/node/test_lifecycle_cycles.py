@@ -26,9 +26,9 @@ def _rss_mb() -> float:
 
 def run_cycles() -> dict:
     import rclpy
-    from harness import FAST_SIM, Harness
 
     from depthai_ros_bridge.core.malloc import limit_arenas
+    from harness import FAST_SIM, Harness
 
     limit_arenas()
     rclpy.init()

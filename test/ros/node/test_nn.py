@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from harness import FAST_SIM, Harness, wait_until
 from rcl_interfaces.srv import SetParametersAtomically
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile
@@ -19,6 +18,7 @@ from std_srvs.srv import Trigger
 from vision_msgs.msg import Detection2DArray, Detection3DArray, LabelInfo
 
 from depthai_ros_bridge.core.overlay import class_colour
+from harness import FAST_SIM, Harness, wait_until
 
 MODELS = Path(__file__).resolve().parents[3] / "models"
 SSD_ARCHIVE = MODELS / "demo-colour-ssd.tar.xz"

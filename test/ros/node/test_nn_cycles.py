@@ -26,10 +26,11 @@ def _rss_kb() -> int:
 
 def run_cycles() -> dict:
     import rclpy
-    from harness import FAST_SIM, Harness
     from sensor_msgs.msg import Image
-    from test_nn import SSD_ARCHIVE, YOLO_CONFIG, YOLO_ONNX, deploy, remove
     from vision_msgs.msg import Detection2DArray
+
+    from harness import FAST_SIM, Harness
+    from test_nn import SSD_ARCHIVE, YOLO_CONFIG, YOLO_ONNX, deploy, remove
 
     rclpy.init()
     h = Harness(**FAST_SIM)

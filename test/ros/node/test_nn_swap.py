@@ -4,11 +4,12 @@ import threading
 import time
 
 import pytest
-from harness import FAST_SIM, Collector, Harness, stamp_of, wait_until
 from rclpy.qos import DurabilityPolicy, QoSProfile
-from test_nn import SSD_ARCHIVE, deploy, remove
 from sensor_msgs.msg import CameraInfo
 from vision_msgs.msg import Detection2DArray, LabelInfo
+
+from harness import FAST_SIM, Collector, Harness, stamp_of, wait_until
+from test_nn import SSD_ARCHIVE, deploy, remove
 
 LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 MARGIN_S = 0.05      # frame stamps vs the test's clock around each call

@@ -1,8 +1,9 @@
 """Parameters: invalid values fail configure and name the parameter; runtime ones apply live."""
 import numpy as np
 import pytest
-from harness import FAST_SIM
 from sensor_msgs.msg import Image
+
+from harness import FAST_SIM
 
 
 @pytest.mark.parametrize("bad, parameter", [

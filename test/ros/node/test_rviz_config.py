@@ -6,11 +6,11 @@ from pathlib import Path
 
 import rclpy
 import yaml
-from harness import FAST_SIM, wait_until
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.parameter import Parameter
 
 from depthai_ros_bridge.ros.node import CameraNode
+from harness import FAST_SIM, wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
 RVIZ = ROOT / "config" / "rviz" / "oak.rviz"

@@ -7,11 +7,11 @@ import cv2
 import numpy as np
 import pytest
 import rclpy
-from harness import FAST_SIM, Harness, stamp_of, wait_until
 from vision_msgs.msg import Detection2DArray
 
 from depthai_ros_bridge.core.overlay import class_colour
 from depthai_ros_bridge.ros import snapshot
+from harness import FAST_SIM, Harness, stamp_of, wait_until
 
 MODEL = Path(__file__).resolve().parents[3] / "models" / "demo-colour-ssd.tar.xz"
 

@@ -2,11 +2,12 @@
 import numpy as np
 import pytest
 from diagnostic_msgs.msg import DiagnosticArray
-from harness import FAST_SIM, image_array, stamp_of, wait_until
 from rclpy.qos import DurabilityPolicy, QoSProfile
 from sensor_msgs.msg import CameraInfo, Image
 from stereo_msgs.msg import DisparityImage
 from tf2_msgs.msg import TFMessage
+
+from harness import FAST_SIM, image_array, stamp_of, wait_until
 
 STREAMS = {  # topic prefix -> (encoding, width, height, camera whose optical frame it is in)
     "rgb": ("bgr8", 1280, 720, "rgb"),

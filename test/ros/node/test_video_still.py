@@ -7,10 +7,11 @@ import cv2
 import numpy as np
 import pytest
 from ffmpeg_image_transport_msgs.msg import FFMPEGPacket
-from harness import Collector, Harness, image_array, stamp_of, wait_until
 from rclpy.qos import DurabilityPolicy, QoSProfile
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_srvs.srv import Trigger
+
+from harness import Collector, Harness, image_array, stamp_of, wait_until
 
 RELIABLE = QoSProfile(depth=100)
 LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
@@ -109,7 +110,8 @@ def test_still_capture_full_resolution_jpeg_of_the_same_instant(colour):
     assert f"{still.header.stamp.sec + still.header.stamp.nanosec * 1e-9:.9f}" in reply.message
     assert still.header.frame_id == raw.messages[-1].header.frame_id
     # The colour frame of the same stamp shows the same scene; frames of other instants (moving objects) less so.
-    wait_until(lambda: stamp_of(still) in {stamp_of(m) for m in raw.messages}, what="the raw frame of the still's stamp")
+    wait_until(lambda: stamp_of(still) in {stamp_of(m) for m in raw.messages},
+               what="the raw frame of the still's stamp")
     frames = {stamp_of(m): image_array(m) for m in raw.messages}
     small = cv2.resize(image, (1920, 1080), interpolation=cv2.INTER_AREA)
     same = psnr(small, frames[stamp_of(still)])
