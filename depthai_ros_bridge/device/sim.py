@@ -240,7 +240,8 @@ class SimDevice:
         return part
 
     def _render_still(self, camera, seq: int) -> np.ndarray:
-        return self.renderer.render(camera, self.scene_time(seq)).image
+        t = self.scene_time(seq)        # the rig where it was at that frame, if it moves
+        return self.renderer.render(camera, t, rig_pose=self._pose(t)).image
 
     def set_video_wanted(self, wanted: bool) -> None:
         """Encode (from a key frame) only while ~/rgb/image_raw/ffmpeg has subscribers."""
