@@ -51,6 +51,19 @@ def diagnostics_msg(node_name: str, state: str, spec: PipelineSpec | None, devic
             level=level, name=f"{node_name}: {name}", hardware_id=hardware_id,
             message=f"no frame for {stalled:.1f} s" if stalled is not None else
             f"{received:.1f} Hz of {expected:.1f} Hz" + (" (slow)" if slow else ""), values=_kv(values)))
+    if outputs.imu is not None:
+        received = outputs.imu.received.rate(now)
+        expected = float(spec.imu.rate_hz)
+        stalled = supervisor.stalled.get("imu") if supervisor is not None else None
+        slow = state == "active" and received < RATE_TOLERANCE * expected
+        statuses.append(DiagnosticStatus(
+            level=ERROR if stalled is not None else WARN if slow else OK, name=f"{node_name}: imu",
+            hardware_id=hardware_id, values=_kv({"device rate (Hz)": f"{received:.1f}",
+                                                  "expected rate (Hz)": f"{expected:.1f}",
+                                                  "samples received": outputs.imu.received.count,
+                                                  "~/imu/data (Hz)": f"{outputs.imu.published.rate(now):.1f}"}),
+            message=f"no sample for {stalled:.1f} s" if stalled is not None else
+            f"{received:.1f} Hz of {expected:.1f} Hz" + (" (slow)" if slow else "")))
     for name, nn in outputs.nn.items():
         running = nn.running
         d = running.deployment if running is not None else None

@@ -91,10 +91,11 @@ class Supervisor:
             self.stalled.clear()
             return
         timeout = spec.device.stall_timeout_s
-        for stream in CAMERA_STREAMS + ("stereo",):
-            if not spec.enabled(stream):
-                continue
-            last = max(outputs.received[stream].last or 0.0, self._activated_at)
+        meters = {s: outputs.received[s] for s in CAMERA_STREAMS + ("stereo",) if spec.enabled(s)}
+        if outputs.imu is not None:
+            meters["imu"] = outputs.imu.received
+        for stream, meter in meters.items():
+            last = max(meter.last or 0.0, self._activated_at)
             silent = now - last
             if silent < timeout:
                 self.stalled.pop(stream, None)

@@ -129,3 +129,14 @@ def test_the_imu_frame_is_in_tf_static_where_the_bmi270_sits(static):
     msgs = h.collectors[h.topic("imu/data")].messages
     accel = np.mean([[m.linear_acceleration.x, m.linear_acceleration.y, m.linear_acceleration.z] for m in msgs], 0)
     assert R @ accel / GRAVITY == pytest.approx([0, 0, 1], abs=0.01)
+
+
+def test_the_imu_has_its_diagnostics_entry(static):
+    from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+    h = static[0] if isinstance(static, tuple) else static
+    diagnostics = h.subscribe("/diagnostics", DiagnosticArray)
+    name = f"{h.node.frame_prefix}: imu"
+    wait_until(lambda: any(s.name == name and float(dict((v.key, v.value) for v in s.values)["device rate (Hz)"]) > 0
+                           for m in diagnostics.messages for s in m.status), what="the imu diagnostics with a rate")
+    status = next(s for m in reversed(diagnostics.messages) for s in m.status if s.name == name)
+    assert status.level in (DiagnosticStatus.OK, DiagnosticStatus.WARN) and "Hz of 100.0 Hz" in status.message
