@@ -37,8 +37,16 @@ def jpeg(image: np.ndarray, encoding: str, quality: int) -> tuple[str, np.ndarra
     return f"{encoding}; jpeg compressed {encoding}", data
 
 
+# Up to this level, zlib's run-length strategy: on a 640x360 depth map it takes half the time of the
+# default strategy at level 3 (6.6 vs 11.7 ms) for 4 % more bytes; beyond it, the levels trade as usual.
+FAST_PNG_LEVELS = 3
+
+
 def _png(image: np.ndarray, level: int) -> np.ndarray:
-    ok, data = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, int(level)])
+    params = [cv2.IMWRITE_PNG_COMPRESSION, int(level)]
+    if 0 < level <= FAST_PNG_LEVELS:
+        params += [cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE]
+    ok, data = cv2.imencode(".png", image, params)
     if not ok:
         raise RuntimeError(f"cv2.imencode(.png) failed on a {image.dtype} image {image.shape}")
     return data
