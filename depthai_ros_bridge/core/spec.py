@@ -61,6 +61,7 @@ def _stream_params(stream: str, resolution: str | None, resolutions: dict | None
         f"{stream}.qos.depth": Param(10, "Publisher QoS history depth.", min=1, max=1000),
     }
     if resolution is not None:
+        assert resolutions is not None, "a camera stream comes with its resolution table"
         p.update(_nn_params(stream))
         p[f"{stream}.resolution"] = Param(resolution, "Sensor output resolution.", tuple(resolutions))
         p[f"{stream}.fps"] = Param(30.0, "Sensor frame rate (Hz).", min=0.0, min_exclusive=True)

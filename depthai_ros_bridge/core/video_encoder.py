@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Literal
 
 import av
 import cv2
@@ -19,7 +20,8 @@ from .video_spec import VideoSpec
 
 # FFMPEGPacket.encoding is FFmpeg's codec name (ffmpeg_image_transport picks its decoder by it).
 ENCODINGS = {"h264": "h264", "h265": "hevc"}
-_ENCODERS = {"h264": "libx264", "h265": "libx265"}
+# Literal values: PyAV's stubs then type CodecContext.create's result as a VideoCodecContext.
+_ENCODERS: dict[str, Literal["libx264", "libx265"]] = {"h264": "libx264", "h265": "libx265"}
 _PROFILES = {"h264_baseline": "baseline", "h264_main": "main", "h264_high": "high", "h265_main": "main"}
 KEY_FLAG = 1        # AV_PKT_FLAG_KEY, the value FFMPEGPacket.flags carries for a key frame
 

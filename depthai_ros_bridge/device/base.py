@@ -95,9 +95,15 @@ class Device(Protocol):
     def set_confidence_threshold(self, value: int) -> None:
         """Apply the disparity confidence threshold live."""
 
-    # Camera controls (core/controls.py): live exposure, white balance, focus and IR.
-    camera_controls: dict[str, CameraControlSpec]   # each camera's current settings
-    ir: IRSpec
+    # Camera controls (core/controls.py): live exposure, white balance, focus and IR. Read-only
+    # (both backends expose them as properties): set_camera_control / set_ir change them.
+    @property
+    def camera_controls(self) -> dict[str, CameraControlSpec]:
+        """Each camera's current settings."""
+
+    @property
+    def ir(self) -> IRSpec:
+        """The IR dot projector and flood light as set."""
 
     def control_problem(self, name: str, value: object) -> str | None:
         """Why this device refuses a live control parameter's value (no IR illumination, a

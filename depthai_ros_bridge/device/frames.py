@@ -11,8 +11,10 @@ T = dai.ImgFrame.Type
 # Where each camera stream sits on an OAK-D class board (both backends stamp frames with it).
 SOCKETS = {"rgb": dai.CameraBoardSocket.CAM_A, "left": dai.CameraBoardSocket.CAM_B,
            "right": dai.CameraBoardSocket.CAM_C}
-_PLAIN = {T.GRAY8: (np.dtype(np.uint8), 1), T.RAW8: (np.dtype(np.uint8), 1), T.RAW16: (np.dtype(np.uint16), 1),
-          T.BGR888i: (np.dtype(np.uint8), 3)}
+# Types read as plain rows of `channels` values of `dtype`.
+_PLAIN: dict[dai.ImgFrame.Type, tuple[np.dtype, int]] = {
+    T.GRAY8: (np.dtype(np.uint8), 1), T.RAW8: (np.dtype(np.uint8), 1), T.RAW16: (np.dtype(np.uint16), 1),
+    T.BGR888i: (np.dtype(np.uint8), 3)}
 
 
 class CorruptFrame(ValueError):
@@ -55,8 +57,11 @@ def frame_array(frame: dai.ImgFrame) -> np.ndarray:
         if stride != row_bytes:
             rows = rows[:, :row_bytes]
         return rows.view(dtype).reshape((h, w) if channels == 1 else (h, w, channels))
-    if kind in (T.BGR888p, T.NV12) and len(data) < _needed_bytes(kind, w, h, 0):
-        raise CorruptFrame(f"{kind.name} frame {w}x{h} has {len(data)} bytes")
+    if kind in (T.BGR888p, T.NV12):
+        needed = _needed_bytes(kind, w, h, 0)
+        assert needed is not None, "BGR888p and NV12 have a size-only byte count"
+        if len(data) < needed:
+            raise CorruptFrame(f"{kind.name} frame {w}x{h} has {len(data)} bytes")
     if kind == T.BGR888p:
         return data[: 3 * h * w].reshape(3, h, w).transpose(1, 2, 0)
     if kind == T.NV12:

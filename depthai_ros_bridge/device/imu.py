@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 from bisect import bisect_left
 from collections import deque
+from typing import TypeVar
 
 import depthai as dai
 import numpy as np
@@ -18,6 +19,7 @@ import numpy as np
 from ..core.imu import ImuSample
 
 MAX_PENDING_GYRO = 64         # gyro reports waiting for an accelerometer report after them (then dropped)
+_Report = TypeVar("_Report", dai.IMUReportAccelerometer, dai.IMUReportGyroscope)
 
 
 def _timestamp(seconds: float) -> dai.Timestamp:
@@ -29,21 +31,22 @@ def _timestamp(seconds: float) -> dai.Timestamp:
     return ts
 
 
+def _report(report: _Report, values: np.ndarray, t: float, seq: int) -> _Report:
+    report.x, report.y, report.z = (float(v) for v in values)
+    report.timestamp = _timestamp(t)
+    report.sequence = seq
+    report.accuracy = dai.IMUReport.Accuracy.HIGH
+    return report
+
+
 def imu_data(stamps: np.ndarray, accel: np.ndarray, gyro: np.ndarray, first_seq: int) -> dai.IMUData:
     """One batch as the device sends it: a packet per sample, accelerometer and gyroscope reports with the
     sample's steady-clock stamp and sequence number (m/s^2, rad/s, as the RAW reports carry them)."""
     packets = []
     for i, t in enumerate(stamps):
         packet = dai.IMUPacket()
-        reports = []
-        for cls, values in ((dai.IMUReportAccelerometer, accel[i]), (dai.IMUReportGyroscope, gyro[i])):
-            report = cls()
-            report.x, report.y, report.z = (float(v) for v in values)
-            report.timestamp = _timestamp(float(t))
-            report.sequence = first_seq + i
-            report.accuracy = dai.IMUReport.Accuracy.HIGH
-            reports.append(report)
-        packet.acceleroMeter, packet.gyroscope = reports
+        packet.acceleroMeter = _report(dai.IMUReportAccelerometer(), accel[i], float(t), first_seq + i)
+        packet.gyroscope = _report(dai.IMUReportGyroscope(), gyro[i], float(t), first_seq + i)
         packets.append(packet)
     data = dai.IMUData()
     data.packets = packets
@@ -60,7 +63,10 @@ def _seconds(report) -> float:
 class ImuAssembler:
     """dai.IMUData batches -> ImuSamples in stamp order (one per gyroscope report)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
+        self._clear()
+
+    def _clear(self) -> None:
         self._accel: deque[tuple[float, tuple[float, float, float]]] = deque(maxlen=8)
         self._gyro: deque[tuple[float, tuple[float, float, float]]] = deque()
         self._orientation: tuple[float, tuple[float, float, float, float], float] | None = None
@@ -108,8 +114,9 @@ class ImuAssembler:
             return None
         (t0, a0), (t1, a1) = self._accel[i - 1], self._accel[i]
         w = (t - t0) / (t1 - t0)
-        return tuple(float(x0 + w * (x1 - x0)) for x0, x1 in zip(a0, a1))
+        x, y, z = (float(v0 + w * (v1 - v0)) for v0, v1 in zip(a0, a1))
+        return (x, y, z)
 
     def reset(self) -> None:
         """After a device restart its clock and numbering start again."""
-        self.__init__()
+        self._clear()

@@ -10,11 +10,13 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, cast
 
 import depthai as dai
 import numpy as np
 
 from ..core.align import align_depth_mm
+from ..core.controls import CameraControlSpec, IRSpec
 from ..core.depth import depth_lut_mm
 from ..core.faults import Corrupt, Crash, Disconnect, Drop, Fault, SlowNN, Stall, parse_fault
 from ..core.imu import rate_problem
@@ -55,7 +57,9 @@ def _corrupted(frame: dai.ImgFrame) -> dai.ImgFrame:
     broken = dai.ImgFrame()
     broken.setMetadata(frame)
     data = frame.getData()
-    broken.setData(data[: len(data) // 2])
+    # cast: depthai's stub types the uint8-array overload as numpy.ndarray[numpy.uint8], which no
+    # array matches (ndarray's first parameter is its shape).
+    broken.setData(cast(Any, data[: len(data) // 2]))
     return broken
 
 
@@ -64,7 +68,7 @@ class _LatestSlot:
     one replaces a waiting one (the oldest is dropped, counted): a slow consumer costs frames,
     never memory, and never slows capture."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._cond = threading.Condition()
         self._waiting: FrameSet | None = None
         self._closed = False
@@ -166,7 +170,7 @@ class SimDevice:
         self._lost: DeviceError | None = None
         self._slow_nn_s = 0.0
         self._fault_counts = {"frames dropped (sim.fault)": 0, "frames corrupted (sim.fault)": 0}
-        self._networks: dict[str, HostNetwork] = {}
+        self._networks: dict[str, HostNetwork] | None = {}        # None: closed
         self._networks_lock = threading.Lock()
         self._nn_errors: dict[str, str] = {}
         self._busy_s = 0.0       # time spent capturing, for the simulated CPU load
@@ -261,7 +265,7 @@ class SimDevice:
     def _run_network(self, stream: str, image: np.ndarray, frames: FrameSet) -> None:
         # Inference holds the lock, so a network is never closed while it runs (deploy swaps under it).
         with self._networks_lock:
-            network = self._networks.get(stream)
+            network = self._networks.get(stream) if self._networks is not None else None
             if network is None:
                 return
             try:
@@ -276,6 +280,7 @@ class SimDevice:
 
     def _add_stereo(self, frames: FrameSet, left: np.ndarray, right: np.ndarray, light=None) -> None:
         # aligned to the right camera, 0 = invalid; `light`: the pair before sensor noise
+        assert self._matcher is not None, "called only when stereo runs (it has a matcher)"
         disparity = self._matcher.compute_raw(left, right, light)
         depth_mm = self._depth_lut[disparity]
         if self._spec.stereo.align == "rgb":
@@ -408,11 +413,11 @@ class SimDevice:
         return self.controls.trigger_autofocus()
 
     @property
-    def camera_controls(self):
+    def camera_controls(self) -> dict[str, CameraControlSpec]:
         return self.controls.controls
 
     @property
-    def ir(self):
+    def ir(self) -> IRSpec:
         return self.controls.ir
 
     def set_confidence_threshold(self, value: int) -> None:
@@ -424,9 +429,10 @@ class SimDevice:
         camera = self.cameras[stream]
         network = HostNetwork(deployment, camera.width, camera.height, workdir)   # raises DeployError
         with self._networks_lock:
-            closed = self._networks is None
-            if not closed:
-                previous, self._networks[stream] = self._networks.get(stream), network
+            networks = self._networks
+            closed = networks is None
+            if networks is not None:
+                previous, networks[stream] = networks.get(stream), network
         if closed:            # closed while the network was built: it must not outlive the device
             network.close()
             raise DeployError("the device was closed during the deploy")

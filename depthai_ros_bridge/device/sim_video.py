@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any, cast
 
 import cv2
 import depthai as dai
@@ -29,7 +30,9 @@ def encoded_frame(data: bytes, profile, frame_type, seq: int, timestamp: float, 
                   quality: int = 0, bitrate_kbps: int = 0) -> dai.EncodedFrame:
     """An EncodedFrame as the device's encoder sends it."""
     ef = dai.EncodedFrame()
-    ef.setData(np.frombuffer(data, np.uint8))
+    # cast: depthai's stub types the uint8-array overload as numpy.ndarray[numpy.uint8], which no
+    # array matches (ndarray's first parameter is its shape).
+    ef.setData(cast(Any, np.frombuffer(data, np.uint8)))
     ef.setProfile(profile)
     ef.setFrameType(frame_type)
     ef.setSequenceNum(seq)

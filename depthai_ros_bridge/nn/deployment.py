@@ -107,9 +107,9 @@ def config_from_archive(config: dict) -> tuple[NNConfig, tuple[str, ...]]:
     if not heads:
         return NNConfig("Generic"), ()
     head = heads[0] if isinstance(heads, list) else None
-    meta = head.get("metadata") if isinstance(head, dict) else None
-    if not isinstance(meta, dict):
+    if not isinstance(head, dict) or not isinstance(head.get("metadata"), dict):
         raise ModelError("archive config.json: model.heads[0] must be an object with metadata")
+    meta = head["metadata"]
     parser = head.get("parser")
     kind = _PARSERS.get(parser, "Generic") if isinstance(parser, str) else "Generic"
     try:
@@ -201,13 +201,15 @@ def build_deployment(stream: str, request: Mapping[str, Any], workdir: Path,
     model, data = request.get("model") or "", request.get("model_data")
     has_data = data is not None and memoryview(data).nbytes > 0
     nn_config = request.get("nn_config") or ""
-    decoding, overrides = "nn_config", ()
+    decoding = "nn_config"
+    overrides: tuple[str, ...] = ()     # the nn_config keys that override the archive's values
     try:
         if model and has_data:
             raise ModelError("give either model (a path) or model_data (the file's bytes), not both")
         if not model and not has_data:
             raise ModelError("no model: give model (a path on the node's machine) or model_data (the file's bytes)")
         if has_data:
+            assert data is not None, "has_data implies data"
             head = bytes(memoryview(data).cast("B")[:512])
             path = store.store_upload(data, upload_suffix(head), keep=keep)
             package = load_package(store, path, workdir, name="model_data")

@@ -132,9 +132,10 @@ class _Inflater(io.RawIOBase):
                 data = self._input()
                 out, self._carry = data[: len(view)], data[len(view):]
             else:
-                out = self._inflate(len(view))
-                if out is None:
+                inflated = self._inflate(len(view))
+                if inflated is None:
                     continue
+                out = inflated
             if self._total + len(out) > self._max_total:
                 raise ModelError(f"archive {shown(self._name)} unpacks to more than nn.max_model_bytes "
                                  f"({self._limits.max_model_bytes} bytes)")
@@ -203,6 +204,7 @@ def _bounded_tarinfo(name: str, limits: ModelLimits) -> type[tarfile.TarInfo]:
 
 def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
     out, f = io.BytesIO(), tar.extractfile(member)
+    assert f is not None, "only regular members are read, and they have data"
     while chunk := f.read(1024 * 1024):
         out.write(chunk)
     return out.getvalue()
@@ -303,7 +305,7 @@ def load_package(store: ModelStore, path: str | Path, workdir: Path, name: str |
     except OSError as e:
         raise ModelError(f"cannot write the archive to the work directory: {e.strerror}") from None
     try:    # depthai's own reader validates config.json against the NN archive schema
-        archive = dai.NNArchive(str(plain))
+        archive = dai.NNArchive(plain)
     except Exception as e:  # noqa: BLE001 - depthai raises plain RuntimeErrors
         raise ModelError(f"archive {shown(name)}: config.json is invalid for an NN archive: "
                          f"{shown(str(e), 300)}") from None

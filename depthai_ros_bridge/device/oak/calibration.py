@@ -71,7 +71,8 @@ def camera_poses(calib: dai.CalibrationHandler, cameras) -> dict[str, tuple[np.n
 def _placed(model: CameraModel, centre, rotation, lens: tuple[str, tuple[float, ...]] | None) -> CameraModel:
     from dataclasses import replace
     name, d = lens if lens else ("plumb_bob", ())
-    return replace(model, position=tuple(float(v) for v in centre), rotation=quaternion(rotation),
+    x, y, z = (float(v) for v in centre)
+    return replace(model, position=(x, y, z), rotation=quaternion(rotation),
                    distortion_model=name, d=d)
 
 
@@ -103,6 +104,7 @@ def camera_models(calib: dai.CalibrationHandler, spec: PipelineSpec, plan: Pipel
             models[name] = _placed(model, centre, rotation, lens)
         if rectified:
             align = spec.stereo.align
+            assert plan.depth_size is not None, "the plan of an enabled stereo stream has its depth size"
             base = _intrinsics(calib, align, align, plan.depth_size)
             models["stereo"] = _placed(base, models[align].position, models[align].R, None)
     except RuntimeError as e:   # depthai: missing camera data or extrinsic link

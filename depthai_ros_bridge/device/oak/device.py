@@ -19,9 +19,12 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
 import depthai as dai
 
+from ...core.camera_model import CameraModel
+from ...core.controls import CameraControlSpec, IRSpec
 from ...core.imu import ImuInfo
 from ...core.spec import PipelineSpec
 from ...nn.deployment import DeployError, Deployment
@@ -88,7 +91,7 @@ class OakDevice:
             self.connected = [ConnectedCamera.from_features(f) for f in self._device.getConnectedCameraFeatures()]
             self.plan = plan_pipeline(spec, self.connected)
             calib = self._device.getCalibration()
-            self.cameras = camera_models(calib, spec, self.plan)
+            self.cameras: dict[str, CameraModel] = camera_models(calib, spec, self.plan)
             self.stereo = stereo_geometry(calib, spec, self.cameras) if spec.enabled("stereo") else None
             # imu.enabled: the device's own IMU (imu.py), placed by the calibration; refused where there is none.
             model = check_imu(spec, self._device.getConnectedIMU() if spec.imu.enabled else "")
@@ -97,7 +100,10 @@ class OakDevice:
                 if imu_warning:
                     self._warnings["imu"] = imu_warning
                     log.warning(imu_warning)
-            self.info = DeviceInfo("oak", self._id, self._device.getProductName() or self._device.getDeviceName())
+            # depthai's stubs type both names as object: the bindings return a str (bytes decoded as UTF-8,
+            # depthai-core bindings/python/src/DeviceBindings.cpp).
+            name = cast(str, self._device.getProductName()) or cast(str, self._device.getDeviceName())
+            self.info = DeviceInfo("oak", self._id, name)
             self._check_link(found)
             # Exposure / white balance / focus / IR (controls.py); refuses what this model cannot do.
             self.controls = OakControls(spec, self.connected, self.info.name, self._device.getIrDrivers())
@@ -120,6 +126,7 @@ class OakDevice:
         return device
 
     def _check_link(self, found: dai.DeviceInfo) -> None:
+        assert self._device is not None, "called from __init__, after the device opened"
         speed = self._device.getUsbSpeed()
         protocol = found.protocol.name
         link = link_kind(self._spec, protocol)
@@ -165,7 +172,10 @@ class OakDevice:
         self._thread.start()
 
     def _read(self, queues, assembler: FrameAssembler, pipeline: dai.Pipeline) -> None:
-        on_frames, on_error = self._callbacks
+        callbacks = self._callbacks
+        if callbacks is None:         # closed before this thread ran: nothing to deliver to
+            return
+        on_frames, on_error = callbacks
 
         def deliver(frames: FrameSet) -> None:
             self._first_frames.set()
@@ -318,11 +328,11 @@ class OakDevice:
         return self.controls.trigger_autofocus()
 
     @property
-    def camera_controls(self):
+    def camera_controls(self) -> dict[str, CameraControlSpec]:
         return self.controls.camera_controls
 
     @property
-    def ir(self):
+    def ir(self) -> IRSpec:
         return self.controls.ir
 
     def set_confidence_threshold(self, value: int) -> None:

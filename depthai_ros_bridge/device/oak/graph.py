@@ -7,6 +7,7 @@ the dry run prints is what the node builds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import depthai as dai
 
@@ -25,12 +26,14 @@ QUEUE_SIZE = 4            # host-side output queues: non-blocking, the newest fr
 @dataclass
 class Port:
     name: str                 # "<node>.<port>"
-    obj: object = None        # the depthai port (None when only describing)
+    # The depthai port, a dai.Node.Output or dai.Node.Input by the port's direction (Any: one class
+    # serves both ends of a link); None when only describing.
+    obj: Any = None
 
 
 @dataclass
 class Graph:
-    pipeline: object = None                                  # dai.Pipeline(device) or None
+    pipeline: dai.Pipeline | None = None                     # dai.Pipeline(device) or None
     nodes: dict[str, dict] = field(default_factory=dict)     # name -> {"type": ..., settings}
     links: list[list[str]] = field(default_factory=list)     # [output, input]
     queues: dict[str, str] = field(default_factory=dict)     # FrameSet key -> output read on the host

@@ -140,6 +140,7 @@ def pump(queues: dict[str, dai.MessageQueue], assembler: FrameAssembler, on_fram
         for key, msg in messages.items():
             if key == "imu":                # IMU batches go straight on, never grouped with frames
                 if on_imu is not None:
+                    assert isinstance(msg, dai.IMUData), "the imu queue is the IMU node's output"
                     on_imu(msg)
                 continue
             for frames in assembler.add(key, msg):

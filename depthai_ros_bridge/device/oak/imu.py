@@ -77,8 +77,8 @@ def imu_info(calib: dai.CalibrationHandler, spec: PipelineSpec, model: str) -> t
                    f"base frame, unturned: the data stay in the sensor's own axes")
         return ImuInfo(model, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0, 1.0), noise, float(spec.imu.rate_hz)), warning
     r = m[:3, :3] if abs(np.linalg.det(m[:3, :3]) - 1.0) < 1e-3 else np.eye(3)
-    position = centre + rotation @ m[:3, 3]
-    return ImuInfo(model, tuple(float(v) for v in position), quaternion(rotation @ r), noise,
+    x, y, z = (float(v) for v in centre + rotation @ m[:3, 3])
+    return ImuInfo(model, (x, y, z), quaternion(rotation @ r), noise,
                    float(spec.imu.rate_hz)), None
 
 

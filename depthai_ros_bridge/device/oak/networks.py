@@ -61,7 +61,13 @@ def device_network(deployment: Deployment, frame_size: tuple[int, int]) -> Devic
                           "model, which runs on the simulated device (device.type sim)")
     blob = None
     if package.archive is not None:
-        width, height = package.archive.getInputWidth(), package.archive.getInputHeight()
+        # None when the input's layout is missing or not NCHW/NHWC (depthai-core NNArchive::getInputSize).
+        size = package.archive.getInputSize()
+        if size is None:
+            raise DeployError(f"{package.name!r}: the archive's input has no NCHW/NHWC shape, so its size "
+                              "is unknown")
+        width, height = size
+        assert package.archive_config is not None, "an archive's package carries its config.json"
         frame_type = archive_input_type(package.archive_config)
     else:
         kind = "superblob" if package.name.lower().endswith(".superblob") else "MyriadX blob"
@@ -114,6 +120,7 @@ def add_preprocessing(pipeline: dai.Pipeline, mapping: InputMapping, frame_type:
 def configure_parser(parser: dai.node.DetectionParser, config: NNConfig) -> None:
     """Decoding of a bare blob's detections from its Robopipe nn_config (an archive brings its own)."""
     if config.type == "YOLO":
+        assert config.num_classes is not None, "a YOLO nn_config requires num_classes (parse_nn_config)"
         parser.setNNFamily(dai.DetectionNetworkType.YOLO)
         parser.setNumClasses(config.num_classes)
         parser.setCoordinateSize(config.coordinate_size)

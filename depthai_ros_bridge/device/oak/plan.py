@@ -39,6 +39,7 @@ class PipelinePlan:
             if source.startswith("stereo."):
                 mono = self.outputs["left"]
                 size = self.depth_size if key in ("depth", "disparity") else mono.size
+                assert size is not None, "stereo.* streams are planned only with stereo, which sets depth_size"
                 out[key] = (size, mono.fps)
             else:
                 out[key] = (self.outputs[source].size, self.outputs[source].fps)
