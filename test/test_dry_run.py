@@ -49,10 +49,13 @@ def test_each_preset_fits_its_model_and_its_link(capsys, tmp_path, model):
     assert right["p"][3] == pytest.approx(-right["k"][0] * 0.075, rel=1e-6)
 
 
-def test_poe_preset_on_a_poe_link_fits_and_1080p30_would_not(capsys, tmp_path):
+def test_poe_preset_on_a_poe_link_fits_and_1080p30_would_not_raw(capsys, tmp_path):
     status, result, _ = run(capsys, "oak_d_poe", "oak_d_poe", tmp_path, "--link", "poe")
     assert status == 0 and result["warnings"] == [] and result["bandwidth_mbps"] < 110
     status, result, _ = run(capsys, "oak_d_poe", "oak_d_poe", tmp_path, "--link", "poe",
+                            "-p", "rgb.resolution:=1080p", "-p", "rgb.fps:=30.0")
+    assert status == 0 and result["warnings"] == []           # the preset's rgb.link_format mjpeg: ~40 MB/s
+    status, result, _ = run(capsys, "oak_d_poe", "oak_d_poe", tmp_path, "--link", "poe", "-p", "rgb.link_format:=raw",
                             "-p", "rgb.resolution:=1080p", "-p", "rgb.fps:=30.0")
     assert status == 0 and "over a poe link's ~110 MB/s" in result["warnings"][0]
 

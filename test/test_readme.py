@@ -9,7 +9,8 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
 def _pattern(name: str) -> str:
     head, _, rest = name.partition(".")
-    if head in CAMERA_STREAMS and (rest in ("resolution", "fps", "frame_id") or rest.startswith(("nn.", "exposure."))):
+    if head in CAMERA_STREAMS and (rest in ("resolution", "fps", "frame_id", "link_format")
+                                   or rest.startswith(("nn.", "exposure."))):
         return f"<camera>.{rest}"
     if head in STREAMS and rest in ("enabled", "max_fps", "qos.reliability", "qos.depth"):
         return f"<stream>.{rest}"

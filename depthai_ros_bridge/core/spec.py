@@ -15,6 +15,7 @@ from .controls import CONTROL_PARAMETERS, CameraControlSpec, IRSpec, control_pro
 from .faults import FORMS as FAULT_FORMS
 from .faults import parse_fault
 from .imu_spec import ALL_RATES_HZ, CAMERA_MOTIONS, ImuSpec, imu_spec, rate_hz_problem
+from .link_spec import LINK_PARAMETERS, link_formats
 from .param import Param
 from .sensors import MONO_RESOLUTIONS, RGB_RESOLUTIONS
 from .spatial import SpatialConfig
@@ -179,6 +180,7 @@ PARAMETERS: dict[str, Param] = {
                            + ", ".join(FAULT_FORMS) + ".", runtime=True, check=fault_problem),
     "sim.seed": Param(0, "Seed of the simulated scene (sim device only).", min=0),
     "sim.motion_speed": Param(1.0, "Speed factor of the simulated objects; 0 = static scene.", min=0.0),
+    **LINK_PARAMETERS,        # <camera>.link_format (core/link_spec.py)
     **CONTROL_PARAMETERS,     # <camera>.exposure.*, rgb.white_balance.*, rgb.focus.*, ir.*, sim.model, sim.scene
 }
 
@@ -299,9 +301,14 @@ class PipelineSpec:
     controls: dict[str, CameraControlSpec] = field(
         default_factory=lambda: {c: CameraControlSpec() for c in ("rgb", "left", "right")})
     ir: IRSpec = IRSpec()
+    link_formats: dict[str, str] = field(default_factory=lambda: {c: "raw" for c in CAMERA_STREAMS})
 
     def enabled(self, stream: str) -> bool:
         return self.streams[stream].enabled
+
+    def mjpeg_link(self, camera: str) -> bool:
+        """Whether only the device's MJPEG of this enabled camera crosses the link (core/link_spec.py)."""
+        return self.link_formats.get(camera) == "mjpeg" and self.enabled(camera)
 
     def body_frame(self, camera: str) -> str:
         return f"{self.tf_prefix}_{camera}_camera_frame"
@@ -457,4 +464,5 @@ def parse_spec(values: Mapping[str, Any], node_name: str = "oak") -> PipelineSpe
         video=video_spec(v),
         controls=controls_from(v),
         ir=ir_from(v),
+        link_formats=link_formats(v),
     )

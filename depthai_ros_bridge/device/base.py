@@ -51,12 +51,14 @@ class FrameSet:
     """Frames captured at one instant: they share `seq` and `timestamp`.
 
     `frames` keys: "rgb", "left", "right", "depth" (RAW16, mm) and "disparity"
-    (RAW16, pixels x units_per_px); only those the pipeline produces this tick.
+    (RAW16, pixels x units_per_px); only those the pipeline produces this tick. A camera whose
+    <camera>.link_format is mjpeg has its device-encoded JPEG there instead (a dai.EncodedFrame,
+    profile JPEG): frames.decode_jpeg gives its pixels.
     """
 
     seq: int
     timestamp: float                      # seconds, host steady clock (device clock synced to it)
-    frames: dict[str, dai.ImgFrame] = field(default_factory=dict)
+    frames: dict[str, dai.ImgFrame | dai.EncodedFrame] = field(default_factory=dict)
     nn: dict[str, NNResult] = field(default_factory=dict)   # stream -> its network's result on this frame
     # "video": H.264/H.265 packets the encoder finished this tick (0..n, decode order; each carries the
     # sequence number and timestamp of the colour frame it encodes); "mjpeg:<camera>": that camera's

@@ -1,4 +1,5 @@
-"""dai.ImgFrame <-> numpy, for the frame types an OAK pipeline emits."""
+"""dai.ImgFrame <-> numpy, for the frame types an OAK pipeline emits; a camera's MJPEG (dai.EncodedFrame,
+<camera>.link_format mjpeg) -> numpy by decoding it."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -34,10 +35,14 @@ def _needed_bytes(kind, w: int, h: int, stride: int) -> int | None:
     return None
 
 
-def frame_is_intact(frame: dai.ImgFrame) -> bool:
+def frame_is_intact(frame: dai.ImgFrame | dai.EncodedFrame) -> bool:
     """Whether the frame's data holds width x height pixels of its type (a truncated or
-    mis-sized frame, as a failing link or `sim.fault corrupt` makes, is not)."""
+    mis-sized frame, as a failing link or `sim.fault corrupt` makes, is not). A JPEG: whether it
+    runs from its start-of-image to its end-of-image marker (a truncated one lacks the end)."""
     w, h = frame.getWidth(), frame.getHeight()
+    if isinstance(frame, dai.EncodedFrame):
+        data = frame.getData()
+        return w > 0 and h > 0 and len(data) > 4 and bytes(data[:2]) == b"\xff\xd8" and bytes(data[-2:]) == b"\xff\xd9"
     needed = _needed_bytes(frame.getType(), w, h, frame.getStride())
     return needed is not None and needed >= 0 and w > 0 and h > 0 and len(frame.getData()) >= needed
 
@@ -67,6 +72,17 @@ def frame_array(frame: dai.ImgFrame) -> np.ndarray:
     if kind == T.NV12:
         return cv2.cvtColor(data[: h * w * 3 // 2].reshape(h * 3 // 2, w), cv2.COLOR_YUV2BGR_NV12)
     raise ValueError(f"unsupported ImgFrame type {kind.name}")
+
+
+def decode_jpeg(frame: dai.EncodedFrame) -> np.ndarray:
+    """A device-encoded JPEG's pixels as frame_array gives a raw frame's: (h, w, 3) BGR for colour, (h, w)
+    for mono. CorruptFrame if it does not decode to the size the frame says."""
+    pixels = cv2.imdecode(np.asarray(frame.getData(), np.uint8), cv2.IMREAD_UNCHANGED)
+    w, h = frame.getWidth(), frame.getHeight()
+    if pixels is None or pixels.shape[:2] != (h, w) or pixels.dtype != np.uint8:
+        got = "nothing" if pixels is None else f"{pixels.shape[1]}x{pixels.shape[0]}"
+        raise CorruptFrame(f"JPEG frame {w}x{h} ({len(frame.getData())} bytes) decodes to {got}")
+    return pixels
 
 
 def make_frame(pixels: np.ndarray, kind: dai.ImgFrame.Type, seq: int, timestamp: float,

@@ -33,7 +33,7 @@ from .base import DeviceError, DeviceInfo, DeviceLost, ErrorCallback, FrameCallb
 from .frames import SOCKETS, T, make_frame
 from .sim_controls import SimControls
 from .sim_imu import ImuCallback, SimImuStream
-from .sim_video import SimStillCamera, SimVideoEncoder
+from .sim_video import SimStillCamera, SimVideoEncoder, mjpeg_frame, truncated
 
 # Fault injection (sim.fault): a disconnected simulated device can't be opened again until its
 # deadline, as an unplugged OAK isn't found. Keyed by device id (one per sim.seed), process-wide.
@@ -52,8 +52,10 @@ def _still_vanished(device_id: str) -> float:
         return max(left, 0.0)
 
 
-def _corrupted(frame: dai.ImgFrame) -> dai.ImgFrame:
+def _corrupted(frame: dai.ImgFrame | dai.EncodedFrame) -> dai.ImgFrame | dai.EncodedFrame:
     """The frame with the same metadata but half its data: what a failing link delivers."""
+    if isinstance(frame, dai.EncodedFrame):          # link_format mjpeg: a JPEG cut short
+        return truncated(frame)
     broken = dai.ImgFrame()
     broken.setMetadata(frame)
     data = frame.getData()
@@ -275,7 +277,10 @@ class SimDevice:
             if self._slow_nn_s:          # sim.fault slow_nn: the inference took that much longer
                 self._stop.wait(self._slow_nn_s)
 
-    def _frame(self, camera: str, pixels: np.ndarray, kind, frames: FrameSet) -> dai.ImgFrame:
+    def _frame(self, camera: str, pixels: np.ndarray, kind, frames: FrameSet) -> dai.ImgFrame | dai.EncodedFrame:
+        if self._spec.mjpeg_link(camera):       # only the device's JPEG crosses the link (core/link_spec.py)
+            quality = self._spec.compressed.jpeg_quality
+            return mjpeg_frame(pixels, frames.seq, frames.timestamp, SOCKETS[camera], quality)
         return make_frame(pixels, kind, frames.seq, frames.timestamp, SOCKETS[camera])
 
     def _add_stereo(self, frames: FrameSet, left: np.ndarray, right: np.ndarray, light=None) -> None:

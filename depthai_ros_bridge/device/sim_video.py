@@ -1,4 +1,5 @@
-"""The simulated OAK's VideoEncoder and still capture (Gen1 `video` and `request_jpeg`).
+"""The simulated OAK's VideoEncoder, still capture (Gen1 `video` and `request_jpeg`) and the MJPEG a
+camera sends instead of raw frames with <camera>.link_format mjpeg.
 
 Both hand out what the real device sends: `dai.EncodedFrame`s (H.264/H.265 packets; a JPEG
 still) with the sequence number and timestamp of the colour frame they encode.
@@ -27,7 +28,7 @@ _PROFILE = {"h264": dai.EncodedFrame.Profile.AVC, "h265": dai.EncodedFrame.Profi
 
 
 def encoded_frame(data: bytes, profile, frame_type, seq: int, timestamp: float, width: int, height: int,
-                  quality: int = 0, bitrate_kbps: int = 0) -> dai.EncodedFrame:
+                  quality: int = 0, bitrate_kbps: int = 0, socket=SOCKETS["rgb"]) -> dai.EncodedFrame:
     """An EncodedFrame as the device's encoder sends it."""
     ef = dai.EncodedFrame()
     # cast: depthai's stub types the uint8-array overload as numpy.ndarray[numpy.uint8], which no
@@ -41,8 +42,27 @@ def encoded_frame(data: bytes, profile, frame_type, seq: int, timestamp: float, 
     ef.setHeight(height)
     ef.setQuality(quality)
     ef.setBitrate(bitrate_kbps * 1000)
-    ef.setInstanceNum(int(SOCKETS["rgb"]))
+    ef.setInstanceNum(int(socket))
     return ef
+
+
+def mjpeg_frame(pixels: np.ndarray, seq: int, timestamp: float, socket, quality: int) -> dai.EncodedFrame:
+    """What the OAK's MJPEG encoder of a camera with link_format mjpeg sends (device/oak/encoders.py, the
+    encoder's `out`): the frame as a JPEG at compressed.jpeg_quality, with its sequence number, timestamp
+    and socket. OpenCV's colour JPEG is 4:2:0, as the OAK's (it encodes NV12)."""
+    ok, jpeg = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise DeviceError(f"JPEG encoding of a {pixels.shape[1]}x{pixels.shape[0]} frame failed")
+    return encoded_frame(jpeg.tobytes(), dai.EncodedFrame.Profile.JPEG, dai.EncodedFrame.FrameType.I, seq, timestamp,
+                         pixels.shape[1], pixels.shape[0], quality=quality, socket=socket)
+
+
+def truncated(frame: dai.EncodedFrame) -> dai.EncodedFrame:
+    """The JPEG cut to half its bytes, same metadata: what a failing link delivers (sim.fault corrupt)."""
+    data = bytes(frame.getData())
+    return encoded_frame(data[: len(data) // 2], frame.getProfile(), frame.getFrameType(), frame.getSequenceNum(),
+                         frame.getTimestamp().total_seconds(), frame.getWidth(), frame.getHeight(),
+                         frame.getQuality(), socket=dai.CameraBoardSocket(frame.getInstanceNum()))
 
 
 class SimVideoEncoder:

@@ -16,6 +16,7 @@ import dataclasses
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -210,7 +211,8 @@ class NNStream:
             running.publishers["label_info"].publish(
                 messages.label_info(d.labels, d.config.confidence_threshold, conv.header(self._frame_id, stamp)))
 
-    def publish(self, result: NNResult, image: np.ndarray | None, depth_mm: np.ndarray | None,
+    def publish(self, result: NNResult, image: np.ndarray | Callable[[], np.ndarray | None] | None,
+                depth_mm: np.ndarray | None,
                 depth_camera: CameraModel | None, stream_camera: CameraModel, seconds: float) -> None:
         with self._in_flight:
             running = self.running           # read once: this frame set uses this network throughout
@@ -250,8 +252,10 @@ class NNStream:
                 running.publishers["tracks"].publish(running.tracks.build(tracks, hdr))
         if want_spatial:
             running.publishers["spatial_detections"].publish(running.spatial.build(detections, hdr))
-        if want_overlay and image is not None:
-            running.publishers["overlay"].publish(running.overlay.fill(draw_overlay(image, detections), hdr))
+        # `image` may be a getter: a frame that crossed the link as MJPEG is decoded only for an overlay.
+        pixels = image() if callable(image) else image
+        if want_overlay and pixels is not None:
+            running.publishers["overlay"].publish(running.overlay.fill(draw_overlay(pixels, detections), hdr))
 
     def _locate(self, detections: list[Detection], depth_mm: np.ndarray, depth_camera: CameraModel,
                 stream_camera: CameraModel) -> list[Detection]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 
+import depthai as dai
 import numpy as np
 from rclpy.lifecycle import LifecycleNode
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
@@ -19,7 +20,7 @@ from ..core.pointcloud import XYZ, XYZRGB, CloudProjector, depth_metres
 from ..core.rates import RateLimiter, RateMeter
 from ..core.spec import CAMERA_STREAMS, PipelineSpec
 from ..device.base import Device, FrameSet
-from ..device.frames import frame_array, frame_is_intact
+from ..device.frames import CorruptFrame, decode_jpeg, frame_array, frame_is_intact
 from . import messages as conv
 from . import video
 from .entities import lifecycle_publisher
@@ -28,6 +29,30 @@ from .nn_stream import NNStream
 from .still import StillPublishers
 
 _RELIABILITY = {"reliable": ReliabilityPolicy.RELIABLE, "best_effort": ReliabilityPolicy.BEST_EFFORT}
+
+
+class _Pixels:
+    """A camera frame's pixels: a view of a raw frame, or -- for a frame that crossed the link as the
+    device's MJPEG (<camera>.link_format mjpeg) -- the JPEG decoded once, only when first asked for."""
+
+    __slots__ = ("frame", "_pixels")
+
+    def __init__(self, frame):
+        self.frame = frame
+        self._pixels: np.ndarray | None = None
+
+    @property
+    def jpeg(self) -> bool:
+        return isinstance(self.frame, dai.EncodedFrame)
+
+    def get(self) -> np.ndarray | None:
+        """The pixels; None for a JPEG that does not decode (counted as corrupt by the caller's check)."""
+        if self._pixels is None:
+            try:
+                self._pixels = decode_jpeg(self.frame) if self.jpeg else frame_array(self.frame)
+            except CorruptFrame:
+                return None
+        return self._pixels
 
 
 class Outputs:
@@ -59,7 +84,7 @@ class Outputs:
         self._projector: CloudProjector | None = None
         # depth_image_proc's point_cloud_xyzrgb: colour when depth is in the colour camera's frame.
         self._coloured_cloud = spec.stereo.align == "rgb" and spec.enabled("rgb")
-        self._last_rgb: np.ndarray | None = None
+        self._last_rgb: _Pixels | None = None
         if spec.enabled("stereo"):
             self._projector = CloudProjector(device.cameras["stereo"])
             self._add("stereo", "~/stereo/image_raw", Image)
@@ -129,7 +154,7 @@ class Outputs:
             if not frame_is_intact(frame):      # wrong size or truncated: dropped and counted, never published
                 self.corrupt[camera] += 1
                 continue
-            images[camera] = frame_array(frame)
+            images[camera] = _Pixels(frame)
             if camera == "rgb":
                 self._last_rgb = images[camera]        # colours the point cloud of a frame set without colour
             if self.limiters[camera].allow(frames.timestamp):
@@ -143,18 +168,26 @@ class Outputs:
             if self.limiters["stereo"].allow(frames.timestamp):
                 self._publish_stereo(frames, self._last_depth_mm, seconds)
         for stream, result in frames.nn.items():
-            self.nn[stream].publish(result, images.get(stream), self._last_depth_mm, self._device.cameras.get("stereo"),
-                                    self._device.cameras[stream], seconds)
+            image = images.get(stream)
+            self.nn[stream].publish(result, None if image is None else image.get, self._last_depth_mm,
+                                    self._device.cameras.get("stereo"), self._device.cameras[stream], seconds)
 
-    def _publish_camera(self, camera: str, pixels: np.ndarray, seconds: float) -> None:
+    def _publish_camera(self, camera: str, image: _Pixels, seconds: float) -> None:
         hdr = conv.header(self._spec.optical_frame(camera), seconds)
         if self._wanted(f"~/{camera}/image_raw"):
-            self._send_image(f"~/{camera}/image_raw", pixels, hdr)
+            pixels = image.get()            # link_format mjpeg: decoded here, only for a subscriber
+            if pixels is None:
+                self.corrupt[camera] += 1
+            else:
+                self._send_image(f"~/{camera}/image_raw", pixels, hdr)
         if self._wanted(f"~/{camera}/image_raw/compressed"):
-            mjpeg = self._encoded.get(f"mjpeg:{camera}")
-            if mjpeg:           # OAK: encoded on the device (a tenth of the link bandwidth of raw frames)
+            # Encoded on the device: the frame itself (link_format mjpeg), or the OAK's MJPEG beside the raw frame.
+            mjpeg = [image.frame] if image.jpeg else self._encoded.get(f"mjpeg:{camera}")
+            if mjpeg:           # published as the device made it, never re-encoded
                 self._send(f"~/{camera}/image_raw/compressed", video.jpeg_msg(mjpeg[-1], hdr, camera == "rgb"))
             else:
+                pixels = image.get()
+                assert pixels is not None, "a raw frame checked intact has its pixels"
                 fmt, data = jpeg(pixels, encoding_of(pixels), self.compression.jpeg_quality)
                 self._send(f"~/{camera}/image_raw/compressed", _compressed_msg(hdr, fmt, data))
         if self._wanted(f"~/{camera}/camera_info"):
@@ -196,10 +229,11 @@ class Outputs:
         if self._wanted("~/stereo/camera_info"):
             self._send("~/stereo/camera_info", conv.camera_info_msg(self._device.cameras["stereo"], hdr))
         # A coloured cloud waits for the first colour frame: its fields never change.
-        if self._wanted("~/stereo/points") and (self._last_rgb is not None or not self._coloured_cloud):
-            points = self._projector.cloud(depth_metres(depth_mm, self.depth_limit_m),
-                                           self._last_rgb if self._coloured_cloud else None)
-            self._send("~/stereo/points", _cloud_msg(hdr, points))
+        if self._wanted("~/stereo/points"):
+            colour = self._last_rgb.get() if self._coloured_cloud and self._last_rgb is not None else None
+            if colour is not None or not self._coloured_cloud:
+                points = self._projector.cloud(depth_metres(depth_mm, self.depth_limit_m), colour)
+                self._send("~/stereo/points", _cloud_msg(hdr, points))
         want_disp, want_color = self._wanted("~/stereo/disparity"), self._wanted("~/stereo/disparity_color")
         if (want_disp or want_color) and "disparity" in frames.frames:
             raw = frame_array(frames.frames["disparity"])

@@ -49,14 +49,14 @@ def test_dry_run_describes_video_mjpeg_and_still_encoders(capsys, tmp_path):
     assert video["type"] == "VideoEncoder" and video["profile"] == "H265_MAIN" and video["bitrate_kbps"] == 6000
     assert nodes["camera_rgb"]["outputs"]["rgb_nv12"]["type"] == "NV12"      # the encoders take NV12, not BGR
     assert ["camera_rgb.rgb_nv12", "video_encoder.input"] in links
-    assert queues["video"] == "video_encoder.bitstream"
+    assert queues["video"] == "video_encoder.out"
     for camera in ("rgb", "left", "right"):
         assert nodes[f"mjpeg_{camera}"]["profile"] == "MJPEG" and nodes[f"mjpeg_{camera}"]["quality"] == 80
-        assert queues[f"mjpeg:{camera}"] == f"mjpeg_{camera}.bitstream"
+        assert queues[f"mjpeg:{camera}"] == f"mjpeg_{camera}.out"
     # Mono JPEGs encode what image_raw carries: the rectified frames when stereo runs.
     assert ["stereo.rectifiedLeft", "mjpeg_left.input"] in links
     assert nodes["camera_rgb"]["outputs"]["still"]["size"] == "full resolution"
-    assert ["camera_rgb.still", "still_encoder.input"] in links and queues["still"] == "still_encoder.bitstream"
+    assert ["camera_rgb.still", "still_encoder.input"] in links and queues["still"] == "still_encoder.out"
 
 
 def test_no_video_encoder_unless_enabled(capsys, tmp_path):

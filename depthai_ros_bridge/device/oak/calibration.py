@@ -123,7 +123,7 @@ def stereo_geometry(calib: dai.CalibrationHandler, spec: PipelineSpec, cameras: 
                           max_disparity=cfg.getMaxDisparity() / scale, units_per_px=scale)
 
 
-def intrinsics_mismatch(model: CameraModel, frame: dai.ImgFrame) -> float | None:
+def intrinsics_mismatch(model: CameraModel, frame: dai.ImgFrame | dai.EncodedFrame) -> float | None:
     """Largest difference (px) between a model's K and what the frame says it is
     (ImgFrame.getTransformation(): v3 frames carry the intrinsics of the sensor mode and the
     crops/scales applied; depthai-ros v3 builds CameraInfo from it). None if the frame has none."""

@@ -4,7 +4,12 @@ camera for `~/<camera>/image_raw/compressed`, and the full-resolution still (Gen
 The settings map from the spec in pure functions (tested offline; `dai.Pipeline(False)` refuses
 VideoEncoder and Camera nodes), and `add_encoders` records them in the graph the dry run prints.
 Setters: depthai-core include/depthai/pipeline/node/VideoEncoder.hpp (setProfile, setBitrateKbps,
-setKeyframeFrequency, setNumBFrames, setQuality, setRateControlMode, setFrameRate).
+setKeyframeFrequency, setNumBFrames, setQuality, setRateControlMode, setFrameRate). The host reads each
+encoder's `out` (dai.EncodedFrame: profile, frame type, sequence number) -- what outputs.py, ros/video.py
+and StillGate read and the simulator sends; `bitstream` (the same header's other, mutually exclusive
+output) would hand over ImgFrames of type BITSTREAM without them.
+With <camera>.link_format mjpeg the camera's MJPEG is its only frame on the link: queued under the
+camera's own FrameSet key, grouped with its network's results like a raw frame (plan.PipelinePlan.mjpeg).
 """
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ PROFILES = {"h264_baseline": Profile.H264_BASELINE, "h264_main": Profile.H264_MA
             "h264_high": Profile.H264_HIGH, "h265_main": Profile.H265_MAIN}
 RATE_CONTROLS = {"cbr": RateControl.CBR, "vbr": RateControl.VBR}
 STILL_FPS = 1.0          # the full-resolution output feeding the still encoder: ~1-2 MB/s of JPEG on the link
-ENCODED_KEYS = ("video", "still")       # host queues of encoded frames (plus "mjpeg:<camera>")
+ENCODED_KEYS = ("video", "still")       # host queues of encoded frames (plus "mjpeg:<camera>" for raw links)
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,7 @@ def add_encoders(g, out: dict, cams: dict, spec, still_camera: str | None = "rgb
         if node is not None:
             settings.apply(node)
         g.link(source, Port(f"{name}.input", None if node is None else node.input))
-        queues[key] = g.queue(key, Port(f"{name}.bitstream", None if node is None else node.bitstream))
+        queues[key] = g.queue(key, Port(f"{name}.out", None if node is None else node.out))
 
     rgb = spec.streams["rgb"]
     if spec.enabled("rgb") and "rgb" in cams:
@@ -95,7 +100,8 @@ def add_encoders(g, out: dict, cams: dict, spec, still_camera: str | None = "rgb
                                                      else camera)
         if source in out:
             encoder(f"mjpeg_{camera}", out[source], mjpeg_settings(spec.compressed.jpeg_quality,
-                                                                   spec.streams[camera].fps), f"mjpeg:{camera}")
+                                                                   spec.streams[camera].fps),
+                    camera if spec.mjpeg_link(camera) else f"mjpeg:{camera}")
     if still_camera and spec.enabled(still_camera) and still_camera in cams:
         # The sensor's largest output (depthai-core examples/python/Camera/camera_max_resolution.py) at a
         # low rate; the host keeps the newest and hands out the first one after a request.

@@ -95,7 +95,8 @@ def build_pipeline(pipeline, plan: PipelinePlan, stereo_options: StereoSpec, con
         if stereo is not None:
             config_queue = stereo.inputConfig.createInputQueue()
         out.update({f"stereo.{o}": _port(stereo, "stereo", o) for o in STEREO_OUTPUTS.values()})
-    queues = {key: g.queue(key, out[source]) for key, source in plan.streams.items()}
+    # A camera with link_format mjpeg gets no raw host queue: its MJPEG encoder's output takes the key (encoders.py).
+    queues = {key: g.queue(key, out[source]) for key, source in plan.streams.items() if key not in plan.mjpeg}
     if spec is not None:        # on-device video, MJPEG and still encoders (encoders.py)
         queues.update(add_encoders(g, out, cams, spec))
     for stream, network in networks.items():

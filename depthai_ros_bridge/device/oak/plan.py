@@ -28,6 +28,9 @@ class PipelinePlan:
     depth_size: tuple[int, int] | None       # None: no stereo; after decimation
     usb_speed: dai.UsbSpeed
     cameras: tuple[str, ...] = ()            # camera streams whose sensor runs (their calibration is needed)
+    # Camera streams whose frames cross the link only as the device's MJPEG (<camera>.link_format mjpeg):
+    # no host queue of their raw output; the MJPEG encoder's output is queued under the stream's key.
+    mjpeg: tuple[str, ...] = ()
 
     def frame_size(self, stream: str) -> tuple[int, int]:
         return self.outputs[stream].size
@@ -46,7 +49,7 @@ class PipelinePlan:
         return out
 
     def bandwidth(self, link: str) -> tuple[float, str | None]:
-        return bandwidth_check(self.queue_sizes(), link)
+        return bandwidth_check(self.queue_sizes(), link, self.mjpeg)
 
 
 def clock(key: str) -> str:
@@ -89,4 +92,4 @@ def plan_pipeline(spec: PipelineSpec, connected: list[ConnectedCamera] | None = 
             # undistorted output of the colour camera, the same centre crop of the sensor as the rgb stream.
             outputs["align"] = CameraOutput("rgb", size, spec.streams["rgb"].fps, None, True)
     return PipelinePlan(outputs, streams, size, dai.UsbSpeed.HIGH if spec.device.usb2_mode else dai.UsbSpeed.SUPER,
-                        tuple(cameras_used(spec)))
+                        tuple(cameras_used(spec)), tuple(c for c in ("rgb", "left", "right") if spec.mjpeg_link(c)))

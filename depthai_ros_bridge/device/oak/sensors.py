@@ -9,10 +9,12 @@ the sensor -- not at pipeline start with a firmware message.
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import depthai as dai
 
+from ...core.link_spec import MJPEG_RATIO
 from ...core.sensors import MONO_RESOLUTIONS, RGB_RESOLUTIONS
 from ...core.spec import PipelineSpec
 from ..base import DeviceError
@@ -128,13 +130,21 @@ def link_kind(spec: PipelineSpec, protocol: str | None = None) -> str:
     return "usb2" if spec.device.usb2_mode else "usb3"
 
 
-def bandwidth_check(sizes: dict[str, tuple[tuple[int, int], float]], link: str) -> tuple[float, str | None]:
-    """(estimated MB/s of the raw frames sent to the host, a warning if the link cannot carry it).
+def bandwidth_check(sizes: dict[str, tuple[tuple[int, int], float]], link: str,
+                    mjpeg: Collection[str] = ()) -> tuple[float, str | None]:
+    """(estimated MB/s of the frames sent to the host, a warning if the link cannot carry it).
 
-    `sizes`: FrameSet key -> ((width, height), fps) of what the host queues receive."""
-    total = sum(w * h * BYTES_PER_PIXEL[key] * fps for key, ((w, h), fps) in sizes.items()) / 1e6
+    `sizes`: FrameSet key -> ((width, height), fps) of what the host queues receive; keys in `mjpeg`
+    cross as the device's MJPEG, counted as 1/MJPEG_RATIO of their raw bytes (core/link_spec.py)."""
+    total = sum(w * h * BYTES_PER_PIXEL[key] * fps / (MJPEG_RATIO if key in mjpeg else 1.0)
+                for key, ((w, h), fps) in sizes.items()) / 1e6
     capacity = LINK_MBPS[link]
     if total <= capacity:
         return total, None
-    return total, (f"the streams need ~{total:.0f} MB/s of raw frames, over a {link} link's ~{capacity:.0f} MB/s: "
-                   "frames will be dropped. Lower rgb.resolution or the fps, or disable streams")
+    raw = [c for c in ("rgb", "left", "right") if c in sizes and c not in mjpeg]
+    what = "frames" if any(k in mjpeg for k in sizes) else "raw frames"
+    fixes = ([f"set {' / '.join(c + '.link_format' for c in raw)} to mjpeg"] if raw else []) + \
+        ["lower rgb.resolution or the fps", "disable streams"]
+    fix = ", or ".join(fixes)
+    return total, (f"the streams need ~{total:.0f} MB/s of {what}, over a {link} link's ~{capacity:.0f} MB/s: "
+                   f"frames will be dropped. {fix[0].upper()}{fix[1:]}")
