@@ -15,9 +15,9 @@ from .param import Param
 
 LINK_FORMATS = ("raw", "mjpeg")
 LINK_CAMERAS = ("rgb", "left", "right")
-# The bandwidth estimate's assumption for an MJPEG stream: ~1/10 of the raw frame's bytes. Measured on
-# the simulated scene with OpenCV's encoder: 1080p colour at quality 95 ~ 1/12 of BGR, 400p mono ~ 1/6
-# of GRAY8 (less detail per byte to drop); real scenes with more texture compress less.
+# The bandwidth estimate's assumption for an MJPEG stream: ~1/10 of the raw frame's bytes (the issue's
+# figure). Optimistic at high quality: OpenCV on the simulated room at quality 95 gives 720p colour 1/7.4
+# of BGR and 400p mono 1/2.1 of GRAY8 (its sensor noise compresses badly; test_sim_link_format.py prints it).
 MJPEG_RATIO = 10.0
 
 LINK_PARAMETERS: dict[str, Param] = {
