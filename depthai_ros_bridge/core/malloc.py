@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 
 M_ARENA_MAX = -8           # glibc malloc.h
 
@@ -30,7 +31,9 @@ def limit_arenas(count: int = 2) -> bool:
 
 
 def trim() -> None:
-    """Return free heap memory to the system."""
+    """Collect Python's cycles (a closed device, a retired network), then return free heap memory
+    to the system."""
+    gc.collect()
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)

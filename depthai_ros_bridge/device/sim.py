@@ -474,6 +474,8 @@ class SimDevice:
         self._thread = None
         if self.still is not None:
             self.still.cancel()
+        if self.video is not None:
+            self.video.close()
         self._mono_worker.shutdown()
         if self._slot is not None:
             self._slot.close()

@@ -78,6 +78,10 @@ class SimVideoEncoder:
         self.encode_s = 0.0                          # time spent encoding, for the bench and /diagnostics
         self.encoded = 0
 
+    def close(self) -> None:
+        """Free the encoder now (x264/x265 keep worker threads until their context is freed)."""
+        self._encoder, self._stamps = None, {}
+
     def encode(self, image: np.ndarray, seq: int, timestamp: float) -> list[dai.EncodedFrame]:
         if not self.wanted:
             self._encoder, self._stamps = None, {}

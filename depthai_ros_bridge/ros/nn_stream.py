@@ -30,6 +30,7 @@ from vision_msgs.msg import Detection2DArray, Detection3DArray, LabelInfo
 
 from ..core.align import align_depth_mm
 from ..core.camera_model import CameraModel
+from ..core.malloc import trim
 from ..core.overlay import draw_overlay
 from ..core.rates import RateMeter
 from ..core.spatial import locate
@@ -176,6 +177,7 @@ class NNStream:
         if old.tracker is not None:
             old.tracker.close()
         old.workdir.cleanup()
+        trim()                    # the old network's session and archive go back to the system
         keep = set(new.publishers) if new is not None else set()
         with self._lock:
             for name in [n for n in self._publishers if n not in keep]:
