@@ -41,6 +41,8 @@ message crosses DDS (Fast DDS, loopback) as it does for a real consumer.
 9. Moving rig and IMU - SimDevice.capture per frame set for sim.camera_motion static/handheld/orbit,
    frame sets delivered with and without the IMU thread, IMU rate counted per stamp span
    (benchmarks/bench_motion.py).
+10. Video - the simulator's H.264/H.265 encoding of sim.yaml's colour frames: ms per frame,
+   achieved vs configured bitrate, PSNR of the decoded frames (benchmarks/bench_video.py).
 
 Transports: this process is the bridge and loads the node's Fast DDS profile as the node
 does (depthai_ros_bridge.ros.dds, unless FASTDDS_DEFAULT_PROFILES_FILE is set); the subscriber
@@ -61,6 +63,7 @@ from bench_conversion import CONVERSION_COLUMNS, FRAME_CASES, N_DETECTIONS, conv
 from bench_motion import motion_and_imu
 from bench_node import deploy_gaps, sustained_rates
 from bench_replay import PRERENDERED, bridge_at_30fps
+from bench_video import video_encoding
 from bench_subscriber import Subscriber
 from depthai_ros_bridge.ros.dds import use_large_frames_profile
 
@@ -117,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         show(sustained_rates(15.0, capture_s))
         show(deploy_gaps())
         show(motion_and_imu())
+        show(video_encoding())
     print("\n---- Markdown ----\n")
     print(header + "\n")
     print("\n\n".join(t.markdown() for t in sorted(tables, key=lambda t: t.title)))
