@@ -63,8 +63,8 @@ from bench_conversion import CONVERSION_COLUMNS, FRAME_CASES, N_DETECTIONS, conv
 from bench_motion import motion_and_imu
 from bench_node import deploy_gaps, sustained_rates
 from bench_replay import PRERENDERED, bridge_at_30fps
-from bench_video import video_encoding
 from bench_subscriber import Subscriber
+from bench_video import video_encoding
 from depthai_ros_bridge.ros.dds import use_large_frames_profile
 
 __all__ = ["CONVERSION_COLUMNS", "FRAME_CASES", "N_DETECTIONS", "main"]

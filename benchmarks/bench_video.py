@@ -14,6 +14,7 @@ import statistics
 import time
 
 import numpy as np
+
 from bench_common import SIM_CONFIG, Table, flat_parameters, ms
 
 FRAMES = 60
