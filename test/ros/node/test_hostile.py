@@ -4,7 +4,6 @@ import gzip
 import io
 import os
 import tarfile
-import tempfile
 import threading
 from pathlib import Path
 
@@ -34,9 +33,15 @@ def _reset_peak_rss() -> float:
 
 
 @pytest.fixture(scope="module")
-def node(ros):
+def allowed(tmp_path_factory) -> Path:
+    """A directory of its own the node may read models from (never all of /tmp: a checkout may live there)."""
+    return tmp_path_factory.mktemp("allowed_models")
+
+
+@pytest.fixture(scope="module")
+def node(ros, allowed):
     h = Harness(**{**FAST_SIM, "nn.max_model_bytes": CAP_MB * 1024 * 1024,
-                   "nn.allowed_model_dirs": [str(MODELS), tempfile.gettempdir()]})
+                   "nn.allowed_model_dirs": [str(MODELS), str(allowed)]})
     assert h.transition("configure") and h.transition("activate")
     assert deploy(h, model=str(SSD_ARCHIVE)).successful
     yield h
@@ -95,18 +100,19 @@ def test_loose_request_fields_are_refused(node, fields, reason):
     assert node.node.get_parameter("rgb.nn.model").value == str(SSD_ARCHIVE)
 
 
-def test_files_outside_the_allowed_dirs_are_never_read_or_echoed(node):
+def test_files_outside_the_allowed_dirs_are_never_read_or_echoed(node, allowed):
     for path in ("/etc/passwd", str(MODELS / ".." / "README.md"), "/etc/../etc/hostname"):
         result = deploy(node, model=path, nn_config='{"type": "Generic"}')
         assert not result.successful and "outside the allowed model directories" in result.reason
         assert "nn.allowed_model_dirs" in result.reason and "root:" not in result.reason
-    link = Path(tempfile.mkdtemp()) / "escape.onnx"
+    link = allowed / "escape.onnx"
     link.symlink_to("/etc/passwd")
     result = deploy(node, model=str(link), nn_config='{"type": "Generic"}')
     assert not result.successful and "outside the allowed model directories" in result.reason
 
 
-def test_archive_contents_are_never_listed_and_replies_stay_short(node, tmp_path):
+def test_archive_contents_are_never_listed_and_replies_stay_short(node, allowed):
+    tmp_path = allowed
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         for i in range(900):
@@ -119,7 +125,8 @@ def test_archive_contents_are_never_listed_and_replies_stay_short(node, tmp_path
     assert len(result.reason) <= 1000
 
 
-def test_a_fifo_is_refused_at_once_and_blocks_nothing(node, tmp_path):
+def test_a_fifo_is_refused_at_once_and_blocks_nothing(node, allowed):
+    tmp_path = allowed
     fifo = tmp_path / "model.onnx"
     os.mkfifo(fifo)
     result = deploy(node, model=str(fifo), nn_config='{"type": "Generic"}')
@@ -127,7 +134,8 @@ def test_a_fifo_is_refused_at_once_and_blocks_nothing(node, tmp_path):
     assert deploy(node, stream="left", model=str(SSD_ARCHIVE)).successful
 
 
-def test_an_archive_bomb_is_refused_within_twice_the_cap_and_lifecycle_services_answer_meanwhile(node, tmp_path):
+def test_an_archive_bomb_is_refused_within_twice_the_cap_and_lifecycle_services_answer_meanwhile(node, allowed):
+    tmp_path = allowed
     bomb = tmp_path / "bomb.tar.gz"
     with gzip.open(bomb, "wb", compresslevel=9) as gz, tarfile.open(fileobj=gz, mode="w") as tar:
         zeros = bytes(1024 * 1024)
