@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
+from .tf_frames import quaternion_matrix
+
 
 @dataclass(frozen=True)
 class CameraModel:
@@ -61,10 +63,7 @@ class CameraModel:
     @property
     def R(self) -> np.ndarray:
         """`rotation` as a matrix: rig-frame directions of the camera's x, y, z axes (columns)."""
-        x, y, z, w = self.rotation
-        return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-                         [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-                         [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
+        return quaternion_matrix(self.rotation)
 
     def to_camera(self, points_rig: np.ndarray) -> np.ndarray:
         """Rig-frame points (..., 3) to this camera's optical frame."""

@@ -8,7 +8,7 @@ import numpy as np
 
 from .camera_info import OPTICAL_TO_BODY, StaticTransform, quaternion
 from .imu_spec import IMU_RATES_HZ
-from .tf_frames import rig_to_body
+from .tf_frames import quaternion_matrix, rig_to_body
 
 GRAVITY = 9.80665                          # m/s^2, standard gravity
 HAS_ORIENTATION = ("BNO085", "BNO086")     # on-chip fusion: ROTATION_VECTOR
@@ -57,10 +57,7 @@ class ImuInfo:
 
     @property
     def R(self) -> np.ndarray:
-        x, y, z, w = self.rotation
-        return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-                         [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-                         [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
+        return quaternion_matrix(self.rotation)
 
 
 @dataclass(frozen=True)
