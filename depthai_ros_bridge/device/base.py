@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import depthai as dai
 
@@ -78,6 +78,33 @@ class Still:
 FrameCallback = Callable[[FrameSet], None]
 ErrorCallback = Callable[[Exception], None]
 ImuCallback = Callable[[dai.IMUData], None]
+
+
+class DelegatedControls:
+    """Camera controls and IR of a backend, served by its `controls` object (sim_controls.SimControls,
+    oak.controls.OakControls), which holds the settings and applies them to its device."""
+
+    controls: Any
+
+    def control_problem(self, name: str, value) -> str | None:
+        return self.controls.control_problem(name, value)
+
+    def set_camera_control(self, camera: str, control: CameraControlSpec) -> None:
+        self.controls.set_camera_control(camera, control)
+
+    def set_ir(self, ir: IRSpec) -> None:
+        self.controls.set_ir(ir)
+
+    def trigger_autofocus(self) -> tuple[bool, str]:
+        return self.controls.trigger_autofocus()
+
+    @property
+    def camera_controls(self) -> dict[str, CameraControlSpec]:
+        return self.controls.camera_controls
+
+    @property
+    def ir(self) -> IRSpec:
+        return self.controls.ir
 
 
 class Device(Protocol):

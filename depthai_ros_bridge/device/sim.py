@@ -16,7 +16,6 @@ import depthai as dai
 import numpy as np
 
 from ..core.align import align_depth_mm
-from ..core.controls import CameraControlSpec, IRSpec
 from ..core.depth import depth_lut_mm
 from ..core.faults import Corrupt, Crash, Disconnect, Drop, Fault, SlowNN, Stall, parse_fault
 from ..core.imu import rate_problem
@@ -29,7 +28,16 @@ from ..sim.render import Renderer
 from ..sim.rig import oakd_rig
 from ..sim.scene import make_scene
 from ..sim.stereo import StereoMatcher, StereoOptions
-from .base import DeviceError, DeviceInfo, DeviceLost, ErrorCallback, FrameCallback, FrameSet, StereoGeometry
+from .base import (
+    DelegatedControls,
+    DeviceError,
+    DeviceInfo,
+    DeviceLost,
+    ErrorCallback,
+    FrameCallback,
+    FrameSet,
+    StereoGeometry,
+)
 from .frames import SOCKETS, T, make_frame
 from .sim_controls import SimControls
 from .sim_imu import ImuCallback, SimImuStream
@@ -103,7 +111,7 @@ def _due(tick: int, stream_fps: float, capture_fps: float) -> bool:
     return tick == 0 or math.floor(tick * stream_fps / capture_fps) != math.floor((tick - 1) * stream_fps / capture_fps)
 
 
-class SimDevice:
+class SimDevice(DelegatedControls):
     def __init__(self, spec: PipelineSpec):
         self._spec = spec
         device_id = f"SIM{spec.sim.seed:010d}"
@@ -403,27 +411,6 @@ class SimDevice:
                             frames.frames[key] = _corrupted(frames.frames[key])
                     self._fault_counts["frames corrupted (sim.fault)"] += 1
         return frames
-
-    # -- camera controls and IR (sim_controls.py) ---------------------------------------
-    def control_problem(self, name: str, value) -> str | None:
-        return self.controls.control_problem(name, value)
-
-    def set_camera_control(self, camera: str, control) -> None:
-        self.controls.set_camera_control(camera, control)
-
-    def set_ir(self, ir) -> None:
-        self.controls.set_ir(ir)
-
-    def trigger_autofocus(self) -> tuple[bool, str]:
-        return self.controls.trigger_autofocus()
-
-    @property
-    def camera_controls(self) -> dict[str, CameraControlSpec]:
-        return self.controls.controls
-
-    @property
-    def ir(self) -> IRSpec:
-        return self.controls.ir
 
     def set_confidence_threshold(self, value: int) -> None:
         if self._matcher is not None:

@@ -40,7 +40,7 @@ class SimControls:
                     if (why := self.control_problem(name, value))}
         if problems:
             raise DeviceError("; ".join(f"{k}: {v}" for k, v in problems.items()))
-        self.controls: dict[str, CameraControlSpec] = dict(spec.controls)
+        self.camera_controls: dict[str, CameraControlSpec] = dict(spec.controls)
         self.ir: IRSpec = spec.ir
         seed = spec.sim.seed
         self.optics = {
@@ -71,10 +71,10 @@ class SimControls:
         if camera not in CONTROL_CAMERAS:
             raise ValueError(f"no camera {camera!r}; cameras are {', '.join(CONTROL_CAMERAS)}")
         with self._lock:
-            self.controls[camera] = control
+            self.camera_controls[camera] = control
             self.optics[camera].control = control
             if self.stereo and camera == "left":
-                self.controls["right"] = replace(self.controls["right"], **_exposure_of(control))
+                self.camera_controls["right"] = replace(self.camera_controls["right"], **_exposure_of(control))
                 self.optics["right"].control = control
 
     def set_ir(self, ir: IRSpec) -> None:
@@ -85,7 +85,7 @@ class SimControls:
         self.ir = ir
 
     def trigger_autofocus(self) -> tuple[bool, str]:
-        mode = self.controls["rgb"].focus_mode
+        mode = self.camera_controls["rgb"].focus_mode
         if mode in ("manual", "edof"):
             return False, (f"rgb.focus.mode is {mode}: the lens does not autofocus; set rgb.focus.mode auto, macro "
                            "or continuous_*")

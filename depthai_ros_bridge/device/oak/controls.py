@@ -120,6 +120,9 @@ class OakControls:
         self._device = None
         self._seen: dict[str, str] = {}
 
+    def control_problem(self, name: str, value) -> str | None:
+        return self.rules.problem(name, value)
+
     @property
     def rgb_autofocus(self) -> bool:
         return self.rules.rgb_autofocus

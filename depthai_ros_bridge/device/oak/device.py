@@ -24,12 +24,11 @@ from typing import cast
 import depthai as dai
 
 from ...core.camera_model import CameraModel
-from ...core.controls import CameraControlSpec, IRSpec
 from ...core.imu import ImuInfo
 from ...core.spec import PipelineSpec
 from ...nn.deployment import DeployError, Deployment
 from .. import base
-from ..base import DeviceError, DeviceInfo, ErrorCallback, FrameCallback, FrameSet, ImuCallback
+from ..base import DelegatedControls, DeviceError, DeviceInfo, ErrorCallback, FrameCallback, FrameSet, ImuCallback
 from .calibration import camera_models, intrinsics_mismatch, stereo_geometry
 from .controls import OakControls
 from .discovery import find_device
@@ -58,7 +57,7 @@ def same_network(a: Deployment, b: Deployment) -> bool:
             and a.package.format == b.package.format)
 
 
-class OakDevice:
+class OakDevice(DelegatedControls):
     def __init__(self, spec: PipelineSpec):
         found, notes = find_device(spec.device.id)
         for note in notes:
@@ -313,27 +312,6 @@ class OakDevice:
             except Exception as e:
                 self._stop_streaming()
                 raise DeviceError(f"OAK {self._id} could not start its pipeline: {e}") from e
-
-    # -- camera controls and IR (controls.py) ----------------------------------------------
-    def control_problem(self, name: str, value) -> str | None:
-        return self.controls.rules.problem(name, value)
-
-    def set_camera_control(self, camera: str, control) -> None:
-        self.controls.set_camera_control(camera, control)
-
-    def set_ir(self, ir) -> None:
-        self.controls.set_ir(ir)
-
-    def trigger_autofocus(self) -> tuple[bool, str]:
-        return self.controls.trigger_autofocus()
-
-    @property
-    def camera_controls(self) -> dict[str, CameraControlSpec]:
-        return self.controls.camera_controls
-
-    @property
-    def ir(self) -> IRSpec:
-        return self.controls.ir
 
     def set_confidence_threshold(self, value: int) -> None:
         self._confidence = value
