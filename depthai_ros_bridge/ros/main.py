@@ -103,7 +103,9 @@ def main(args: list[str] | None = None) -> int:
         if own_profile:
             node.get_logger().info(f"Fast DDS profile {os.environ['FASTDDS_DEFAULT_PROFILES_FILE']} (shared "
                                    "memory sized for camera frames); set FASTDDS_DEFAULT_PROFILES_FILE to use your own")
-        executor = MultiThreadedExecutor(num_threads=6)   # lifecycle + parameters, 1 per stream's NN services
+        # One thread per callback group: default (lifecycle, parameters, timers), 3 streams' NN services,
+        # uploads, autofocus, still: a long deploy never holds up another group.
+        executor = MultiThreadedExecutor(num_threads=7)
         executor.add_node(node)
         if node.get_parameter("autostart").value:
             node.autostart()

@@ -85,7 +85,7 @@ class Harness:
         overrides = [Parameter(k, value=v) for k, v in params.items()]
         self.node = CameraNode(self.name, parameter_overrides=overrides)
         self.client = rclpy.create_node(f"{self.name}_test_client")
-        self.executor = MultiThreadedExecutor(num_threads=6)
+        self.executor = MultiThreadedExecutor(num_threads=8)   # the node's 7 callback groups + the client node
         self.executor.add_node(self.node)
         self.executor.add_node(self.client)
         self._thread = threading.Thread(target=self.executor.spin, daemon=True)
