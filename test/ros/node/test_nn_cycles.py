@@ -14,6 +14,11 @@ from pathlib import Path
 WARM_UP, CYCLES = 30, 30
 
 
+def _own_threads() -> int:
+    """Threads besides the executor's worker pool (it starts workers on demand, up to its size)."""
+    return sum(not t.name.startswith("ThreadPoolExecutor") for t in threading.enumerate())
+
+
 def _rss_kb() -> int:
     """Resident memory after handing free heap back to the OS: glibc keeps freed blocks of a
     removed network around (measured: +-50 MB of noise), which is not live memory."""
@@ -47,7 +52,7 @@ def run_cycles() -> dict:
 
         for i in range(WARM_UP):     # allocator and thread pools fill up (measured: ~130 MB over ~30 cycles, then flat)
             cycle(i)
-        threads, samples = len(threading.enumerate()), []
+        threads, samples = _own_threads(), []
         for i in range(CYCLES):
             cycle(i)
             samples.append(_rss_kb())
@@ -55,7 +60,7 @@ def run_cycles() -> dict:
         # set, a network's arena: +~10 MB, at times for ten cycles in a row), so compare the
         # lowest of the first ten with the lowest of the last ten.
         first, last = min(samples[:10]), min(samples[-10:])
-        return {"rss_growth_kb": last - first, "thread_growth": len(threading.enumerate()) - threads}
+        return {"rss_growth_kb": last - first, "thread_growth": _own_threads() - threads}
     finally:
         h.close()
         rclpy.try_shutdown()
