@@ -103,3 +103,15 @@ def write(model: Model, directory: Path) -> tuple[Path, Path]:
     calibration(model).eepromToJsonFile(str(calib_path))
     cameras_path.write_text(json.dumps(cameras(model)))
     return calib_path, cameras_path
+
+
+def dry_run_oak_d(capsys, directory: Path, *params: str) -> dict:
+    """The dry run's JSON for an OAK-D (host-built calibration) with `-p` overrides `params`."""
+    from depthai_ros_bridge.dry_run import main
+
+    calib, cameras_path = write(MODELS["oak_d"], directory)
+    args = ["--calibration", str(calib), "--cameras", str(cameras_path)]
+    for p in params:
+        args += ["-p", p]
+    assert main(args) == 0
+    return json.loads(capsys.readouterr().out)

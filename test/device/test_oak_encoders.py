@@ -3,7 +3,6 @@ links the dry run describes (dai.Pipeline(False) refuses VideoEncoder and Camera
 host-side still hand-off."""
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import depthai as dai
@@ -13,8 +12,7 @@ from depthai_ros_bridge.core.camera_model import CameraModel
 from depthai_ros_bridge.core.spec import parse_spec
 from depthai_ros_bridge.device.base import DeviceError, Still
 from depthai_ros_bridge.device.oak.encoders import StillGate, mjpeg_settings, video_settings
-from depthai_ros_bridge.dry_run import main
-from test.device.oak_models import MODELS, write
+from test.device.oak_models import dry_run_oak_d
 
 P, RC = dai.VideoEncoderProperties.Profile, dai.VideoEncoderProperties.RateControlMode
 
@@ -33,12 +31,7 @@ def test_video_parameters_map_to_videoencoder_settings(values, expected):
 
 
 def _dry_run(capsys, tmp_path, *params: str) -> dict:
-    calib, cameras = write(MODELS["oak_d"], tmp_path)
-    args = ["--calibration", str(calib), "--cameras", str(cameras)]
-    for p in params:
-        args += ["-p", p]
-    assert main(args) == 0
-    return json.loads(capsys.readouterr().out)["pipeline"]
+    return dry_run_oak_d(capsys, tmp_path, *params)["pipeline"]
 
 
 def test_dry_run_describes_video_mjpeg_and_still_encoders(capsys, tmp_path):

@@ -19,19 +19,14 @@ from depthai_ros_bridge.device.oak.plan import plan_pipeline
 from depthai_ros_bridge.device.oak.sensors import bandwidth_check
 from depthai_ros_bridge.dry_run import main
 from depthai_ros_bridge.nn.mapping import InputMapping
-from test.device.oak_models import MODELS, write
+from test.device.oak_models import MODELS, dry_run_oak_d, write
 from test.device.test_oak_offline import YOLO_CONFIG, FakeDevicePipeline, bare_deployment
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 
 
 def _dry_run(capsys, tmp_path, *params: str) -> dict:
-    calib, cameras = write(MODELS["oak_d"], tmp_path)
-    args = ["--calibration", str(calib), "--cameras", str(cameras)]
-    for p in params:
-        args += ["-p", p]
-    assert main(args) == 0
-    return json.loads(capsys.readouterr().out)
+    return dry_run_oak_d(capsys, tmp_path, *params)
 
 
 def test_link_format_is_validated_naming_the_parameter():
