@@ -4,6 +4,8 @@ from __future__ import annotations
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from std_srvs.srv import Trigger
 
+from .entities import answer_trigger
+
 MAX_REPLY_CHARS = 512
 
 
@@ -14,13 +16,7 @@ class AutofocusService:
                                             callback_group=MutuallyExclusiveCallbackGroup())
 
     def _on_trigger(self, request, response):
-        try:
-            response.success, response.message = self._trigger()
-        except Exception as e:  # noqa: BLE001 - nothing a request does may reach the executor
-            self._node.get_logger().error(f"trigger_autofocus failed unexpectedly: {e!r}")
-            response.success, response.message = False, f"autofocus trigger failed: internal error ({type(e).__name__})"
-        response.message = response.message[:MAX_REPLY_CHARS]
-        return response
+        return answer_trigger(self._node, "autofocus trigger", self._trigger, response, MAX_REPLY_CHARS)
 
     def _trigger(self) -> tuple[bool, str]:
         node = self._node

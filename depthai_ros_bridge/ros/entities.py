@@ -13,3 +13,15 @@ _NO_EVENT_HANDLERS = PublisherEventCallbacks(use_default_callbacks=False)
 
 def lifecycle_publisher(node, msg_type, topic: str, qos):
     return node.create_lifecycle_publisher(msg_type, topic, qos, event_callbacks=_NO_EVENT_HANDLERS)
+
+
+def answer_trigger(node, what: str, act, response, limit: int = 512):
+    """A std_srvs/Trigger response from `act() -> (success, message)`: an unexpected exception becomes
+    a failed reply naming its type (logged), never an exception in the executor; messages are cut."""
+    try:
+        response.success, response.message = act()
+    except Exception as e:  # noqa: BLE001 - nothing a request does may reach the executor
+        node.get_logger().error(f"{what} failed unexpectedly: {e!r}")
+        response.success, response.message = False, f"{what} failed: internal error ({type(e).__name__})"
+    response.message = response.message[:limit]
+    return response

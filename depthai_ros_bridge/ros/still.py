@@ -18,7 +18,7 @@ from sensor_msgs.msg import CameraInfo, CompressedImage
 from std_srvs.srv import Trigger
 
 from . import messages as conv
-from .entities import lifecycle_publisher
+from .entities import answer_trigger, lifecycle_publisher
 from .video import jpeg_msg, seconds_of
 
 SERVICE = "~/rgb/capture_still"
@@ -58,12 +58,7 @@ class StillService:
                                             callback_group=ReentrantCallbackGroup())
 
     def _on_request(self, request, response):
-        try:
-            response.success, response.message = self._capture()
-        except Exception as e:  # noqa: BLE001 - nothing a request does may reach the executor
-            self._node.get_logger().error(f"capture_still failed unexpectedly: {e!r}")
-            response.success, response.message = False, f"capture failed: internal error ({type(e).__name__})"
-        return response
+        return answer_trigger(self._node, "capture", self._capture, response)
 
     def _capture(self) -> tuple[bool, str]:
         node = self._node
