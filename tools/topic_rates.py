@@ -1,7 +1,10 @@
 """A node that subscribes to every topic of another node and measures what arrives (like `ros2 topic hz`).
 
 `python tools/topic_rates.py NODE` runs it in a process of its own until
-SIGINT/SIGTERM, then prints the report.
+SIGINT/SIGTERM, then prints the report. Rates are sustained rates: counted from
+WARM_UP_S after each topic's first message (the node's start-up -- first stereo
+match of the room, network warm-up, encoder start -- is not its rate); the
+message counts include every message.
 """
 from __future__ import annotations
 
@@ -18,10 +21,12 @@ from rclpy.parameter import parameter_value_to_python
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from rclpy.serialization import deserialize_message
 
+from depthai_ros_bridge.core.malloc import reuse_large_buffers
 from depthai_ros_bridge.core.rates import RateMeter
 from depthai_ros_bridge.core.spec import PARAMETERS, parse_spec
 
 _LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+WARM_UP_S = 2.0
 
 
 def message_class(type_name: str):
@@ -35,6 +40,8 @@ class TopicRateMonitor(Node):
         super().__init__("topic_rate_monitor")
         self._prefix = target_node.rstrip("/") + "/"
         self._subs, self._meters, self._last_spatial = {}, {}, {}     # _last_spatial: topic -> (type, bytes)
+        self._first: dict[str, float] = {}      # topic -> arrival of its first message
+        self._counts: dict[str, int] = {}
         self._latched: set[str] = set()
         self._spec = None                       # the node's pipeline spec: each stream's configured rate
         self._asked = None
@@ -70,7 +77,10 @@ class TopicRateMonitor(Node):
         return f"configured <= {expected:.1f}" if "/nn/" in topic else f"configured {expected:.1f}"
 
     def _remember(self, topic: str, msg_type, raw: bytes) -> None:
-        self._meters[topic].tick(time.monotonic())
+        now = time.monotonic()
+        self._counts[topic] = self._counts.get(topic, 0) + 1
+        if now >= self._first.setdefault(topic, now) + WARM_UP_S:
+            self._meters[topic].tick(now)
         if topic.endswith("/nn/spatial_detections"):
             self._last_spatial[topic] = (msg_type, raw)
 
@@ -103,7 +113,8 @@ class TopicRateMonitor(Node):
         lines = [f"{'topic':<48} {'rate (Hz)':>9} {'messages':>8}  configured (Hz)"]
         for topic in sorted(self._meters):
             meter = self._meters[topic]
-            lines.append(f"{topic:<48} {meter.rate(now):>9.2f} {meter.count:>8}  {self.configured(topic)}".rstrip())
+            lines.append(f"{topic:<48} {meter.rate(now):>9.2f} {self._counts.get(topic, 0):>8}  "
+                         f"{self.configured(topic)}".rstrip())
         for topic, (msg_type, raw) in sorted(self._last_spatial.items()):
             msg = deserialize_message(raw, msg_type)
             seen = ", ".join(f"{d.results[0].hypothesis.class_id} at {d.bbox.center.position.z:.2f} m"
@@ -113,12 +124,16 @@ class TopicRateMonitor(Node):
 
 
 def main() -> int:
+    reuse_large_buffers()       # before any message arrives: see core/malloc.py
     rclpy.init()
     monitor = TopicRateMonitor(sys.argv[1])
     try:
         rclpy.spin(monitor)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except Exception:
+        if monitor.context.ok():    # not the SIGINT that shut the context down between two waits
+            raise
     print(monitor.report(), flush=True)
     rclpy.try_shutdown()
     return 0

@@ -37,15 +37,18 @@ def jpeg(image: np.ndarray, encoding: str, quality: int) -> tuple[str, np.ndarra
     return f"{encoding}; jpeg compressed {encoding}", data
 
 
-# Up to this level, zlib's run-length strategy: on a 640x360 depth map it takes half the time of the
-# default strategy at level 3 (6.6 vs 11.7 ms) for 4 % more bytes; beyond it, the levels trade as usual.
+# Up to this level, zlib's run-length strategy on rows filtered by PNG's Sub filter alone (libpng's
+# default tries all five on every row): on the simulator's 640x360 depth maps 4.0 ms and 106 kB per
+# frame, against 6.5 ms / 98 kB with every filter and 10.7 ms / 94 kB for the default strategy at
+# level 3. Beyond it, the levels trade time for size as usual.
 FAST_PNG_LEVELS = 3
 
 
 def _png(image: np.ndarray, level: int) -> np.ndarray:
     params = [cv2.IMWRITE_PNG_COMPRESSION, int(level)]
     if 0 < level <= FAST_PNG_LEVELS:
-        params += [cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE]
+        params += [cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE,
+                   cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_SUB]
     ok, data = cv2.imencode(".png", image, params)
     if not ok:
         raise RuntimeError(f"cv2.imencode(.png) failed on a {image.dtype} image {image.shape}")
