@@ -22,7 +22,8 @@ message crosses DDS (Fast DDS, loopback) as it does for a real consumer.
    floor of that size plus the fill cost per byte measured on 640x400 16UC1.
 2. Sustained rate - the real node (`python -m depthai_ros_bridge` with config/sim.yaml) run
    by tools/timed_run.py, whose rate monitor subscribes in a third process: Hz per topic
-   against the rate the spec expects (simulator rendering, stereo and NN included).
+   against the rate the spec expects (simulator rendering, stereo and NN included), over
+   30 s, each topic counted from 2 s after its first message.
 3. Bridge CPU - SimDevice FrameSets (config/sim.yaml at 30 fps: rgb 1280x720,
    left/right 640x400, depth, the demo detector's results when vision_msgs is
    there) captured once, then replayed through `Outputs.publish` at 30 fps from
@@ -117,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         sub.close()
         rclpy.try_shutdown()
     if ready:
-        show(sustained_rates(15.0, capture_s))
+        show(sustained_rates(30.0, capture_s))
         show(deploy_gaps())
         show(motion_and_imu())
         show(video_encoding())

@@ -48,8 +48,8 @@ def sustained_rates(seconds: float, capture_s: float | None) -> Table:
         table.notes.append(f"no rate table from tools/timed_run.py (exit {proc.returncode}): "
                            f"{proc.stderr.strip()[-500:]}")
     table.notes.append("Rates as tools/timed_run.py's monitor (tools/topic_rates.py, a subscriber in its own "
-                       "process) received them over the whole run; the simulated device renders, matches stereo "
-                       "and runs the NN in the node.")
+                       "process) received them, from 2 s after each topic's first message to the end (messages: "
+                       "all); the simulated device renders, matches stereo and runs the NN in the node.")
     table.notes.append(f"The node, the monitor and timed_run used {100 * cpu:.0f} % of one core "
                        f"(of {100 * (os.cpu_count() or 1)} %) over {wall:.0f} s including start-up; load average "
                        f"after: {os.getloadavg()[0]:.2f}." + (f" SimDevice.capture alone (render, stereo, NN) took "
