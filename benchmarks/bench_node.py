@@ -35,6 +35,8 @@ def sustained_rates(seconds: float, capture_s: float | None) -> Table:
         stream = topic.split("/")[2]
         if topic.endswith("/label_info"):           # published once per deploy (transient local)
             table.rows.append([topic, f"{float(hz):.2f}", "once", "—", count])
+        elif "/still/" in topic:                    # one per ~/rgb/capture_still call (none in this run)
+            table.rows.append([topic, f"{float(hz):.2f}", "on request", "—", count])
         elif stream == "imu":                       # ~/imu/data at imu.rate_hz (bench_motion counts it by stamps)
             table.rows.append([topic, f"{float(hz):.2f}", f"{spec.imu.rate_hz:.1f}",
                                f"{float(hz) / spec.imu.rate_hz:.2f}", count])

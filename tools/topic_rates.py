@@ -68,6 +68,8 @@ class TopicRateMonitor(Node):
 
     def configured(self, topic: str) -> str:
         """What the node is configured to publish on `topic`, for the report's last column."""
+        if "/still/" in topic:
+            return "latched: one per ~/rgb/capture_still call, not a rate"
         if topic in self._latched:
             return "latched: sent once per activation/deploy, not a rate"
         stream = topic[len(self._prefix):].split("/")[0]
