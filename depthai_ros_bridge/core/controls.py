@@ -149,6 +149,16 @@ def fixed_focus_problem(name: str, value: Any, sensor: str) -> str | None:
     return None
 
 
+def device_jpeg_problem(name: str, device: str) -> str | None:
+    """Why compressed.jpeg_quality cannot change live where the device makes the JPEGs (its MJPEG
+    encoders): DepthAI's VideoEncoder takes its quality when the pipeline is built and offers no runtime
+    control (luxonis/depthai#186, open)."""
+    if name == "compressed.jpeg_quality":
+        return (f"the {device} encodes ~/<camera>/image_raw/compressed itself (MJPEG), at the quality its "
+                "pipeline was built with; set it while unconfigured (cleanup, set, configure)")
+    return None
+
+
 def with_change(controls: Mapping[str, CameraControlSpec], name: str, value: Any) -> tuple[str, CameraControlSpec]:
     """(camera, its settings after parameter `name` changes to `value`)."""
     where = control_field(name)

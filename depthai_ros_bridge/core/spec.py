@@ -153,7 +153,9 @@ PARAMETERS: dict[str, Param] = {
                                             min=0, max=65535),
     "stereo.threshold_filter.max_mm": Param(65535, "OAK: depth beyond this (mm) is no data on the device "
                                                    "(default 65535).", min=0, max=65535),
-    "compressed.jpeg_quality": Param(95, "JPEG quality of ~/<camera>/image_raw/compressed (image_transport's default).",
+    "compressed.jpeg_quality": Param(95, "JPEG quality of ~/<camera>/image_raw/compressed (image_transport's default); "
+                                         "live where the host encodes (an OAK's MJPEG encoders keep their "
+                                         "configured quality).",
                                      runtime=True, min=1, max=100),
     "compressed.png_level": Param(3, "PNG level of ~/stereo/image_raw/compressedDepth: higher = smaller, slower "
                                      "(image_transport's default).", runtime=True, min=0, max=9),

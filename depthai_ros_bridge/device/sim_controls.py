@@ -17,6 +17,7 @@ from ..core.controls import (
     IR_FIELDS,
     CameraControlSpec,
     IRSpec,
+    device_jpeg_problem,
     ir_device_problem,
     shared_exposure_problem,
 )
@@ -36,6 +37,7 @@ class SimControls:
         self.model = spec.sim.model
         self.device_name = SIM_MODEL_NAMES[self.model]
         self.stereo = spec.enabled("stereo")
+        self.device_jpeg = any(spec.mjpeg_link(c) for c in CONTROL_CAMERAS)      # <camera>.link_format mjpeg
         problems = {name: why for name, value in ((n, getattr(spec.ir, f)) for n, f in IR_FIELDS.items())
                     if (why := self.control_problem(name, value))}
         if problems:
@@ -65,6 +67,8 @@ class SimControls:
             return why + "; the simulator has one with sim.model oak-d-pro"
         if getattr(self, "stereo", False) and name.startswith("right.exposure."):
             return shared_exposure_problem(name)
+        if getattr(self, "device_jpeg", False) and (why := device_jpeg_problem(name, self.device_name)):
+            return why + " (as an OAK does: sim_video.mjpeg_frame stands in for its encoder)"
         return None
 
     def set_camera_control(self, camera: str, control: CameraControlSpec) -> None:

@@ -98,6 +98,10 @@ def test_refusals_name_the_device_and_the_sensor():
     assert "OV9782" in rules.problem("rgb.focus.mode", "manual")
     assert rules.problem("rgb.exposure.iso", 400) is None
     assert "left.exposure.time_us" in rules.problem("right.exposure.time_us", 100)
+    # Every enabled camera's compressed topic comes from the device's MJPEG encoder, built with the pipeline.
+    why = rules.problem("compressed.jpeg_quality", 50)
+    assert "the OAK-D encodes ~/<camera>/image_raw/compressed itself" in why and "unconfigured" in why
+    assert rules.problem("compressed.png_level", 1) is None         # compressedDepth is the host's
     spec = parse_spec({"ir.flood_intensity": 0.2, "rgb.focus.mode": "auto"})
     with pytest.raises(DeviceError) as e:
         OakControls(spec, OAK_D_W, "OAK-D-W", [])

@@ -14,7 +14,14 @@ from __future__ import annotations
 
 import depthai as dai
 
-from ...core.controls import CameraControlSpec, IRSpec, fixed_focus_problem, ir_device_problem, shared_exposure_problem
+from ...core.controls import (
+    CameraControlSpec,
+    IRSpec,
+    device_jpeg_problem,
+    fixed_focus_problem,
+    ir_device_problem,
+    shared_exposure_problem,
+)
 
 AF_MODES = {"continuous_picture": dai.CameraControl.AutoFocusMode.CONTINUOUS_PICTURE,
             "continuous_video": dai.CameraControl.AutoFocusMode.CONTINUOUS_VIDEO,
@@ -67,7 +74,8 @@ def control_summary(spec: CameraControlSpec, colour: bool, autofocus: bool) -> d
 
 class OakControlRules:
     """What an OAK refuses: IR on a model without it, focus on a fixed-focus colour lens, the right
-    camera's exposure while the stereo pair shares the left's."""
+    camera's exposure while the stereo pair shares the left's, a new JPEG quality while its MJPEG
+    encoders run (encoders.add_encoders gives every enabled camera one)."""
 
     def __init__(self, device_name: str, has_ir: bool, rgb_sensor: str | None, rgb_autofocus: bool, stereo: bool):
         self.device_name, self.has_ir = device_name, has_ir
@@ -75,6 +83,8 @@ class OakControlRules:
 
     def problem(self, name: str, value) -> str | None:
         if not self.has_ir and (why := ir_device_problem(name, value, self.device_name)):
+            return why
+        if why := device_jpeg_problem(name, self.device_name):
             return why
         if self.rgb_sensor is not None and not self.rgb_autofocus \
                 and (why := fixed_focus_problem(name, value, self.rgb_sensor)):

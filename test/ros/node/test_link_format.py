@@ -1,6 +1,7 @@
 """<camera>.link_format mjpeg over DDS (simulated OAK-D): image_raw/compressed is the device's JPEG as it came,
-image_raw is that JPEG decoded (bgr8 / mono8, the stream's size, the same stamp and frame), and the coloured
-point cloud takes its colour from the decoded frame."""
+image_raw is that JPEG decoded (bgr8 / mono8, the stream's size, the same stamp and frame), the coloured
+point cloud takes its colour from the decoded frame, and the device's JPEG quality is refused live (as an
+OAK's, whose encoders take it when the pipeline is built)."""
 import cv2
 import numpy as np
 import pytest
@@ -61,3 +62,17 @@ def test_the_coloured_cloud_takes_the_decoded_colour(mjpeg_node):
     colours = points[..., 3].copy().view(np.uint32)
     valid = np.isfinite(points[..., 2])
     assert valid.mean() > 0.3 and np.unique(colours[valid]).size > 100      # coloured from real pixels
+
+
+def test_the_device_jpeg_quality_is_refused_live_naming_why_and_the_compressed_depth_level_is_not(mjpeg_node):
+    h, subs = mjpeg_node
+    before = len(subs["rgb/image_raw/compressed"].wait().data)
+    result, = h.set_parameters(**{"compressed.jpeg_quality": 10})
+    assert not result.successful
+    assert result.reason.startswith("compressed.jpeg_quality: the OAK-D (simulated) encodes")
+    assert "unconfigured (cleanup, set, configure)" in result.reason
+    assert h.node.get_parameter("compressed.jpeg_quality").value == 95
+    assert h.set_parameters(**{"compressed.png_level": 1})[0].successful
+    # The stream goes on at the quality it was configured with.
+    jpegs = subs["rgb/image_raw/compressed"]
+    assert len(jpegs.wait(count=jpegs.count + 2).data) > before / 2       # quality 10 would be < 1/3
