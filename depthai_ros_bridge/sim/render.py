@@ -125,21 +125,26 @@ def _trace_room(planes: tuple[Plane, ...], camera: CameraModel, v0: int, v1: int
     """z-depth (float32, h x W) and plane index of the first plane hit, rows v0..v1-1."""
     xs, ys = _rays(camera, v0, v1)
     dirs = _world_dirs(camera, xs, ys)
-    depth = np.full((v1 - v0, camera.width), np.inf, np.float32)
-    index = np.full(depth.shape, -1, np.int8)
+    shape = (v1 - v0, camera.width)
+    depth = np.full(shape, np.inf, np.float32)
+    index = np.full(shape, -1, np.int8)
+    t, closer = np.empty(shape, np.float32), np.empty(shape, bool)     # reused: whole-image temporaries cost
     with np.errstate(divide="ignore"):
         for i, plane in enumerate(planes):
-            t = (plane.offset - camera.position[plane.axis]) / dirs[plane.axis]
-            t = np.broadcast_to(np.where(t > 0, t, np.inf), depth.shape)
-            closer = t < depth
-            depth[closer] = t[closer]
+            np.divide(np.float32(plane.offset - camera.position[plane.axis]), dirs[plane.axis], out=t)
+            np.less(t, depth, out=closer)
+            closer &= t > 0
+            np.copyto(depth, t, where=closer)
             index[closer] = i
     return depth, index
 
 
 def _shade_room(planes: tuple[Plane, ...], camera: CameraModel, v0: int, v1: int,
                 mono: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Radiance of rows v0..v1-1 (float32, h x W x 3, or h x W for mono), and their z-depth."""
+    """Radiance of rows v0..v1-1 (float32, h x W x 3, or h x W for mono), and their z-depth.
+
+    Each plane is shaded over the rectangle that holds its pixels and written where it is the one
+    seen: whole-rectangle arithmetic is about twice as fast as gathering and scattering its pixels."""
     depth, index = _trace_room(planes, camera, v0, v1)
     xs, ys = _rays(camera, v0, v1)
     turned = tuple(camera.rotation) != _UPRIGHT
@@ -147,27 +152,39 @@ def _shade_room(planes: tuple[Plane, ...], camera: CameraModel, v0: int, v1: int
     texture = _room_texture()
     out = np.zeros(depth.shape + (() if mono else (3,)), np.float32)
     for i, plane in enumerate(planes):
-        rows, cols = np.nonzero(index == i)
+        mine = index == i
+        rows, cols = np.flatnonzero(mine.any(1)), np.flatnonzero(mine.any(0))
         if rows.size == 0:
             continue
-        t = depth[rows, cols]
+        r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        mine, t = mine[r0:r1, c0:c1], depth[r0:r1, c0:c1]
         u_axis, v_axis = [a for a in range(3) if a != plane.axis]
-        x, y = xs[cols], ys[rows]
+        x, y = xs[None, c0:c1], ys[r0:r1, None]
         if turned:     # the two in-plane world coordinates of each hit, component by component
             hit_u, hit_v = ((R[a, 0] * x + R[a, 1] * y + R[a, 2]) * t + position[a] for a in (u_axis, v_axis))
         else:
             hit = (x * t, y * t, t)
             hit_u, hit_v = hit[u_axis] + position[u_axis], hit[v_axis] + position[v_axis]
-        # Offset each plane into its own part of the texture so no two look alike.
-        tex = _sample(texture, hit_u + 3.1 * i, hit_v + 1.7 * i, _ROOM_TEXEL_M) \
-            if plane.textured else np.ones(rows.size, np.float32)
+        if plane.textured:      # offset each plane into its own part of the texture so no two look alike
+            # (the rectangle's other pixels extend this plane's coordinates past the room: wrapped, then dropped)
+            tex = cv2.remap(texture, (hit_u + 3.1 * i) / _ROOM_TEXEL_M, (hit_v + 1.7 * i) / _ROOM_TEXEL_M,
+                            cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+        else:
+            tex = np.ones(t.shape, np.float32)
         normal = np.zeros(3)
         normal[plane.axis] = -np.sign(plane.offset)     # the room's planes face the rig
         albedo = np.asarray(plane.bgr, np.float32)
         if mono:
             albedo = albedo @ _BGR_TO_GRAY
-        out[rows, cols] = np.multiply.outer(tex * _shade(normal), albedo)
+        np.copyto(out[r0:r1, c0:c1], np.multiply.outer(tex * _shade(normal), albedo),
+                  where=mine if mono else mine[..., None])
     return out, depth
+
+
+def _to_uint8(radiance: np.ndarray) -> np.ndarray:
+    """Rounded (half to even) and saturated to 0..255: radiance is never negative, so OpenCV's
+    convertScaleAbs gives np.clip(np.rint(radiance), 0, 255) exactly, ~7x faster."""
+    return cv2.convertScaleAbs(radiance)
 
 
 @functools.lru_cache(maxsize=16)
@@ -180,7 +197,7 @@ def _background(planes: tuple[Plane, ...], camera: CameraModel, mono: bool):
         v1 = min(v + _BAND_ROWS, camera.height)
         band = _shade_room(planes, fine, v * ss, v1 * ss, mono)[0]
         bands.append(cv2.resize(band, (camera.width, v1 - v), interpolation=cv2.INTER_AREA))
-    image = np.clip(np.rint(np.concatenate(bands)), 0, 255).astype(np.uint8)
+    image = _to_uint8(np.concatenate(bands))
     depth, _ = _trace_room(planes, camera, 0, camera.height)
     image.flags.writeable = depth.flags.writeable = False
     return image, depth
@@ -197,7 +214,7 @@ def _room(planes: tuple[Plane, ...], camera: CameraModel, mono: bool):
         radiance = cv2.resize(_shade_room(planes, half, 0, half.height, mono)[0], (camera.width, camera.height),
                               interpolation=cv2.INTER_LINEAR)
         depth = _trace_room(planes, camera, 0, camera.height)[0]
-    return np.clip(np.rint(radiance), 0, 255).astype(np.uint8), depth
+    return _to_uint8(radiance), depth
 
 
 def _rotation(yaw: float) -> np.ndarray:
