@@ -8,8 +8,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, cast
 
@@ -107,35 +106,6 @@ class _LatestSlot:
 
 
 
-# Capture ticks in flight at once. The colour and mono branches each run on a lane of their own, in tick order,
-# so with two ticks in flight one tick's colour render and network run beside the previous tick's stereo match.
-# That pays only while cores would otherwise idle: a moving rig (whole-frame stereo, the room traced per frame;
-# all 24 topics of sim.yaml subscribed, 2 cores) went from 5.6 to 6.4 Hz; a resting rig, whose capture is short
-# and the machine already busy publishing, lost ~5 % at 12 fps (10.8 -> 10.2 Hz over 4 runs each).
-PIPELINE_DEPTH = {"resting": 1, "moving": 2}
-
-
-class _Capture:
-    """One capture tick in flight: its colour and mono branches (futures on their lanes)."""
-
-    def __init__(self, seq: int, timestamp: float, parts: list[Future]):
-        self.seq, self.timestamp, self._parts = seq, timestamp, parts
-
-    def done(self, timeout: float | None) -> bool:
-        """Whether both branches finished, waiting up to `timeout` s (None: until they do)."""
-        return not wait(self._parts, timeout).not_done
-
-    def frames(self) -> FrameSet:
-        """The joined frame set, colour first (waits for both branches; a branch's exception is raised)."""
-        wait(self._parts)
-        frames = FrameSet(self.seq, self.timestamp)
-        for part in (f.result() for f in self._parts):
-            frames.frames.update(part.frames)
-            frames.nn.update(part.nn)
-            frames.encoded.update(part.encoded)
-        return frames
-
-
 def _due(tick: int, stream_fps: float, capture_fps: float) -> bool:
     """Whether a stream running at stream_fps has a frame on this tick of the capture clock."""
     return tick == 0 or math.floor(tick * stream_fps / capture_fps) != math.floor((tick - 1) * stream_fps / capture_fps)
@@ -197,8 +167,7 @@ class SimDevice(DelegatedControls):
         self.capture_fps = spec.capture_fps
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._rgb_lane = ThreadPoolExecutor(1, thread_name_prefix="sim-oak-rgb")
-        self._mono_lane = ThreadPoolExecutor(1, thread_name_prefix="sim-oak-mono")
+        self._mono_worker = ThreadPoolExecutor(1, thread_name_prefix="sim-oak-mono")
         self._slot: _LatestSlot | None = None
         self._publisher: threading.Thread | None = None
         self._published_dropped = 0      # by earlier start()s
@@ -214,7 +183,7 @@ class SimDevice(DelegatedControls):
         self._networks: dict[str, HostNetwork] | None = {}        # None: closed
         self._networks_lock = threading.Lock()
         self._nn_errors: dict[str, str] = {}
-        self._lane_busy = {"rgb": 0.0, "mono": 0.0}      # time each lane spent capturing: the simulated CPU load
+        self._busy_s = 0.0       # time spent capturing, for the simulated CPU load
         self._captured = 0
         self._started = time.monotonic()
 
@@ -236,28 +205,24 @@ class SimDevice(DelegatedControls):
 
     def capture(self, seq: int, timestamp: float) -> FrameSet:
         """Everything the device produces at capture tick `seq` (deterministic in seq)."""
-        return self._begin(seq, timestamp).frames()
-
-    def _begin(self, seq: int, timestamp: float) -> _Capture:
-        """Start capture tick `seq` on the lanes. The colour branch (render, video, network) and the mono branch
-        (render, stereo) share nothing: they run side by side (OpenCV, onnxruntime and x264 release the GIL),
-        each deterministic, each lane in tick order (auto exposure, the encoder and the tracker see the
-        frames in order), and their frames join in a fixed order."""
         t, spec = self.scene_time(seq), self._spec
         rgb_due = spec.enabled("rgb") and _due(seq, spec.streams["rgb"].fps, self.capture_fps)
         mono_due = (spec.enabled("left") or spec.enabled("right")) and \
             _due(seq, spec.streams["left"].fps, self.capture_fps)
-        parts = [self._rgb_lane.submit(self._on_lane, "rgb", self._capture_rgb, seq, t, timestamp)] if rgb_due else []
-        parts += [self._mono_lane.submit(self._on_lane, "mono", self._capture_mono, seq, t, timestamp)] \
-            if mono_due else []
-        return _Capture(seq, timestamp, parts)
-
-    def _on_lane(self, lane: str, branch, *args) -> FrameSet:
-        began = time.monotonic()
+        # The colour branch (render, network) and the mono branch (render, stereo) share nothing:
+        # they run side by side (OpenCV and onnxruntime release the GIL), each deterministic,
+        # and their frames join in a fixed order.
+        mono = self._mono_worker.submit(self._capture_mono, seq, t, timestamp) if mono_due else None
         try:
-            return branch(*args)
+            parts = [self._capture_rgb(seq, t, timestamp)] if rgb_due else []
         finally:
-            self._lane_busy[lane] += time.monotonic() - began
+            parts += [mono.result()] if mono is not None else []
+        frames = FrameSet(seq, timestamp)
+        for part in parts:
+            frames.frames.update(part.frames)
+            frames.nn.update(part.nn)
+            frames.encoded.update(part.encoded)
+        return frames
 
     def _capture_rgb(self, seq: int, t: float, timestamp: float) -> FrameSet:
         part = FrameSet(seq, timestamp)
@@ -343,7 +308,7 @@ class SimDevice(DelegatedControls):
         if self._lost is not None:
             raise self._lost
         self._stop.clear()
-        self._started, self._lane_busy = time.monotonic(), {"rgb": 0.0, "mono": 0.0}
+        self._started, self._busy_s = time.monotonic(), 0.0
         self._clock0 = time.monotonic()         # frames and IMU samples count from here, on one clock
         if self._imu is not None and on_imu is not None:
             self._imu.start(self._clock0, on_imu, lambda e: self._report(
@@ -369,25 +334,18 @@ class SimDevice(DelegatedControls):
     def _run(self, slot: _LatestSlot, on_error: ErrorCallback) -> None:
         period = 1.0 / self.capture_fps
         start, tick = self._clock0, 0
-        in_flight: deque[_Capture] = deque()
-        depth = PIPELINE_DEPTH["moving" if self.motion.moving else "resting"]
         try:
             while not self._stop.wait(max(0.0, start + tick * period - time.monotonic())):
                 if self._lost is not None:         # sim.fault disconnect: every stream stops
                     self._report(on_error, self._lost)
                     return
+                began = time.monotonic()
                 # stamped at the tick (the exposure), however late the capture runs
-                in_flight.append(self._begin(tick, start + tick * period))
-                # Frame sets go out in order as soon as they are whole; until the next tick is due, or,
-                # with `depth` ticks in flight, until the oldest is done.
-                while in_flight:
-                    due = start + (tick + 1) * period
-                    if not in_flight[0].done(None if len(in_flight) >= depth else max(0.0, due - time.monotonic())):
-                        break
-                    frames = self._apply_faults(in_flight.popleft().frames())
-                    self._captured += 1
-                    # Published on their own thread while the next sets are captured, newest first (_LatestSlot).
-                    slot.put(frames)
+                frames = self._apply_faults(self.capture(tick, start + tick * period))
+                self._busy_s += time.monotonic() - began
+                self._captured += 1
+                # Published on their own thread while the next set is captured, newest first (_LatestSlot).
+                slot.put(frames)
                 # A late tick is dropped, as a real sensor drops frames the host doesn't take.
                 tick = max(tick + 1, math.floor((time.monotonic() - start) / period))
         except Exception as e:  # noqa: BLE001 - any failure (sim.fault crash too) is reported, never silent
@@ -484,7 +442,7 @@ class SimDevice(DelegatedControls):
 
     def status(self) -> dict[str, str]:
         elapsed = max(time.monotonic() - self._started, 1e-9)
-        load = 100.0 * max(self._lane_busy.values()) / elapsed if self._captured else 0.0
+        load = 100.0 * self._busy_s / elapsed if self._captured else 0.0
         dropped = self._published_dropped + (self._slot.dropped if self._slot is not None else 0)
         return {**{f"{stream} nn last error": e for stream, e in self._nn_errors.items()},
                 "frames captured": str(self._captured),
@@ -505,8 +463,7 @@ class SimDevice(DelegatedControls):
             self.still.cancel()
         if self.video is not None:
             self.video.close()
-        self._rgb_lane.shutdown()
-        self._mono_lane.shutdown()
+        self._mono_worker.shutdown()
         if self._slot is not None:
             self._slot.close()
             self._published_dropped += self._slot.dropped

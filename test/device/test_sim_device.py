@@ -77,7 +77,7 @@ def test_capture_is_a_function_of_seed_and_sequence_number():
 
 
 def test_a_moving_rig_streams_whole_frame_sets_in_order_each_as_capture_makes_it():
-    # A moving rig captures with two ticks in flight (sim.PIPELINE_DEPTH): the colour and mono lanes overlap.
+    # Streamed (the colour branch on the capture thread, the mono one beside it; late ticks dropped), not called.
     values = {"device.type": "sim", "rgb.fps": 10.0, "left.fps": 10.0, "right.fps": 10.0, "stereo.align": "rgb",
               "sim.camera_motion": "handheld", "sim.seed": 2}
     sets, errors, enough = [], [], threading.Event()
