@@ -122,9 +122,14 @@ class Camera:
         return self._call(GetState, "get_state", GetState.Request()).current_state.label
 
     def request_configure(self):
-        """Send configure; the caller decides whether to wait for the reply."""
+        """Send configure; the caller decides whether to wait for the reply. Sent once our transition_event
+        subscription has matched the node's publisher, so even a quick configure's events reach us."""
         client = self._node.create_client(ChangeState, f"{self.fqn}/change_state")
         assert client.wait_for_service(timeout_sec=STARTUP_S), f"{self.fqn}/change_state never appeared"
+        pause, deadline = threading.Event(), time.monotonic() + STARTUP_S
+        while self._sub.get_publisher_count() == 0 and time.monotonic() < deadline:
+            pause.wait(0.02)           # discovery: the match count polled until it holds or the deadline passes
+        assert self._sub.get_publisher_count() > 0, f"{self.fqn}/transition_event never matched"
         return client.call_async(ChangeState.Request(transition=Transition(id=Transition.TRANSITION_CONFIGURE)))
 
     def stop(self, sig: int) -> tuple[int, float, str]:
