@@ -30,6 +30,7 @@ EXIT_S = float(os.environ.get("DRB_SIGNAL_EXIT_S", "5.0"))
 FORBIDDEN = ("Traceback", "Unable to start transition", "Failed to publish log message", "RCLError",
              "cannot schedule new futures")
 _names = itertools.count()
+_cameras: list = []            # every node started, stopped by the observer fixture if a test did not
 
 
 class Output:
@@ -66,6 +67,10 @@ def observer():
     spinner = threading.Thread(target=executor.spin, daemon=True)
     spinner.start()
     yield node
+    for camera in _cameras:          # a test that failed before stopping its node must not leave it running
+        if camera.proc.poll() is None:
+            camera.proc.kill()
+            camera.proc.wait(timeout=10.0)
     executor.shutdown()
     node.destroy_node()
     rclpy.try_shutdown(context=context)
@@ -88,6 +93,7 @@ class Camera:
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             env=dict(os.environ, PYTHONFAULTHANDLER="1", DEPTHAI_INSTALL_SIGNAL_HANDLER="0"))
         self.output = Output(self.proc.stdout)
+        _cameras.append(self)
 
     def _on_event(self, msg: TransitionEvent) -> None:
         with self._cond:
