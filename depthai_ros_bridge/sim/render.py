@@ -93,7 +93,11 @@ def _object_texture() -> np.ndarray:
 
 
 def _sample(texture: np.ndarray, u_m: np.ndarray, v_m: np.ndarray, texel_m: float) -> np.ndarray:
-    """Bilinear, wrapping texture lookup at surface coordinates in metres."""
+    """Bilinear, wrapping texture lookup at surface coordinates in metres, of the coordinates' shape
+    (a list of points, or an image's rectangle)."""
+    if u_m.ndim == 2 and u_m.shape[1] < 32767:      # an image's rectangle: remap takes it as it is
+        return cv2.remap(texture, u_m / np.float32(texel_m), v_m / np.float32(texel_m), cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_WRAP)
     # cv2.remap wants maps under 32767 wide: lay the points out in rows of 1024.
     n = u_m.size
     flat = np.zeros((2, -(-n // 1024) * 1024), np.float32)
@@ -165,12 +169,10 @@ def _shade_room(planes: tuple[Plane, ...], camera: CameraModel, v0: int, v1: int
         else:
             hit = (x * t, y * t, t)
             hit_u, hit_v = hit[u_axis] + position[u_axis], hit[v_axis] + position[v_axis]
-        if plane.textured:      # offset each plane into its own part of the texture so no two look alike
-            # (the rectangle's other pixels extend this plane's coordinates past the room: wrapped, then dropped)
-            tex = cv2.remap(texture, (hit_u + 3.1 * i) / _ROOM_TEXEL_M, (hit_v + 1.7 * i) / _ROOM_TEXEL_M,
-                            cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
-        else:
-            tex = np.ones(t.shape, np.float32)
+        # Offset each plane into its own part of the texture so no two look alike (the rectangle's other
+        # pixels extend this plane's coordinates past the room: wrapped, then dropped).
+        tex = _sample(texture, hit_u + 3.1 * i, hit_v + 1.7 * i, _ROOM_TEXEL_M) \
+            if plane.textured else np.ones(t.shape, np.float32)
         normal = np.zeros(3)
         normal[plane.axis] = -np.sign(plane.offset)     # the room's planes face the rig
         albedo = np.asarray(plane.bgr, np.float32)

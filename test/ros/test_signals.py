@@ -100,17 +100,20 @@ class Camera:
             self._events.append(msg)
             self._cond.notify_all()
 
+    def _said(self, label: str) -> bool:         # under self._cond
+        return any(e.goal_state.label == label for e in self._events)
+
     def saw(self, label: str) -> bool:
         """Whether a transition event has said `label` (only seen once we are subscribed)."""
         with self._cond:
-            return any(e.goal_state.label == label for e in self._events)
+            return self._said(label)
 
     def wait_for_state(self, label: str, timeout: float = STARTUP_S) -> None:
         """Until a transition event says `label` or get_state does."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._cond:
-                if self._cond.wait_for(lambda: any(e.goal_state.label == label for e in self._events), 0.5):
+                if self._cond.wait_for(lambda: self._said(label), 0.5):
                     return
             if label in ("unconfigured", "inactive", "active") and self.state() == label:
                 return
